@@ -1,0 +1,51 @@
+//! `log-sentinel demo`: the old `demo.py`, against a running server. Prints status,
+//! a page of logs, a page of alerts and the head of the CSV report.
+
+use clap::Args;
+
+use crate::error::AppError;
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// Server to talk to.
+    #[arg(long, default_value = "http://127.0.0.1:8000")]
+    pub base_url: String,
+}
+
+pub async fn run(args: DemoArgs) -> Result<(), AppError> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(anyhow::Error::from)?;
+    let base = args.base_url.trim_end_matches('/');
+    let get = |path: &str| client.get(format!("{base}{path}"));
+    let fail = |path: &str, e: reqwest::Error| {
+        AppError::Internal(anyhow::anyhow!("cannot reach {base}{path}: {e} (is `log-sentinel serve` running?)"))
+    };
+
+    for path in ["/status", "/logs?limit=5", "/alerts?limit=5"] {
+        println!("== {path}");
+        let body: serde_json::Value = get(path)
+            .send()
+            .await
+            .map_err(|e| fail(path, e))?
+            .json()
+            .await
+            .map_err(|e| fail(path, e))?;
+        println!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
+    }
+
+    println!("== /report/csv (first 5 lines)");
+    let csv = get("/report/csv")
+        .send()
+        .await
+        .map_err(|e| fail("/report/csv", e))?
+        .text()
+        .await
+        .map_err(|e| fail("/report/csv", e))?;
+    for line in csv.lines().take(5) {
+        println!("{line}");
+    }
+    println!("... {} data rows, {} bytes", csv.lines().count().saturating_sub(1), csv.len());
+    Ok(())
+}

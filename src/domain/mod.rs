@@ -1,0 +1,8 @@
+//! Value types shared by every layer: levels, alert states, sort order, timestamps.
+//! They know how to parse and print themselves and nothing about storage or transport.
+
+mod level;
+mod time;
+
+pub use level::{AlertStatus, Level, SortOrder};
+pub use time::{Timestamp, parse_timestamp};

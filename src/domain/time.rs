@@ -1,0 +1,154 @@
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Serialize, Serializer};
+
+/// A UTC instant in microseconds since the Unix epoch: the stored form of every
+/// timestamp. Printed as RFC 3339 with microseconds and `Z`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Timestamp(Utc::now().timestamp_micros())
+    }
+
+    pub fn from_datetime(dt: DateTime<Utc>) -> Self {
+        Timestamp(dt.timestamp_micros())
+    }
+
+    pub fn to_datetime(self) -> DateTime<Utc> {
+        DateTime::from_timestamp_micros(self.0).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_datetime().to_rfc3339_opts(SecondsFormat::Micros, true))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Parses RFC 3339 (`2026-11-27T10:00:00Z`, offsets, fractions; a space instead of
+/// `T` and a missing offset are read as UTC, as the old service wrote them) or a
+/// Unix epoch number. Epoch units are told apart by magnitude, as Loki and Vector do:
+/// below 10^11 seconds, below 10^14 milliseconds, below 10^17 microseconds, else
+/// nanoseconds.
+pub fn parse_timestamp(input: &str) -> Result<Timestamp, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err("empty timestamp".into());
+    }
+    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') && !s[1..].contains('-') {
+        let value: f64 = s
+            .parse()
+            .map_err(|_| format!("invalid epoch timestamp {input:?}"))?;
+        if let Ok(int) = s.parse::<i64>() {
+            return from_epoch_int(int).ok_or_else(|| out_of_range(input));
+        }
+        return from_epoch_float(value).ok_or_else(|| out_of_range(input));
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Ok(Timestamp::from_datetime(dt.with_timezone(&Utc)));
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(s, format) {
+            return Ok(Timestamp::from_datetime(naive.and_utc()));
+        }
+    }
+    if let Ok(dt) = DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%:z") {
+        return Ok(Timestamp::from_datetime(dt.with_timezone(&Utc)));
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        if let Some(dt) = date.and_hms_opt(0, 0, 0) {
+            return Ok(Timestamp::from_datetime(dt.and_utc()));
+        }
+    }
+    Err(format!(
+        "invalid timestamp {input:?}: expected RFC 3339 (2026-01-31T12:00:00Z) or Unix epoch seconds, milliseconds or nanoseconds"
+    ))
+}
+
+fn out_of_range(input: &str) -> String {
+    format!("timestamp {input:?} is out of range")
+}
+
+/// An integer epoch in whichever unit its magnitude implies.
+pub fn from_epoch_int(n: i64) -> Option<Timestamp> {
+    let abs = n.unsigned_abs();
+    let micros = if abs < 100_000_000_000 {
+        n.checked_mul(1_000_000)?
+    } else if abs < 100_000_000_000_000 {
+        n.checked_mul(1_000)?
+    } else if abs < 100_000_000_000_000_000 {
+        n
+    } else {
+        n / 1_000
+    };
+    valid(micros)
+}
+
+fn from_epoch_float(x: f64) -> Option<Timestamp> {
+    if !x.is_finite() {
+        return None;
+    }
+    let abs = x.abs();
+    let micros = if abs < 1e11 {
+        x * 1e6
+    } else if abs < 1e14 {
+        x * 1e3
+    } else if abs < 1e17 {
+        x
+    } else {
+        x / 1e3
+    };
+    valid(micros.round() as i64)
+}
+
+/// Keeps timestamps within what chrono (and every database) can represent.
+fn valid(micros: i64) -> Option<Timestamp> {
+    DateTime::from_timestamp_micros(micros).map(|_| Timestamp(micros))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOON: i64 = 1_764_244_800_000_000; // 2025-11-27T12:00:00Z
+
+    #[test]
+    fn rfc3339_and_epoch_units_agree() {
+        for input in [
+            "2025-11-27T12:00:00Z",
+            "2025-11-27T13:00:00+01:00",
+            "2025-11-27 12:00:00",
+            "1764244800",
+            "1764244800000",
+            "1764244800000000",
+            "1764244800000000000",
+            "1764244800.0",
+        ] {
+            assert_eq!(parse_timestamp(input), Ok(Timestamp(NOON)), "{input}");
+        }
+    }
+
+    #[test]
+    fn fractions_are_kept_to_the_microsecond() {
+        let t = parse_timestamp("2025-11-27T12:00:00.123456789Z").unwrap();
+        assert_eq!(t.0, NOON + 123_456);
+        assert_eq!(t.to_string(), "2025-11-27T12:00:00.123456Z");
+    }
+
+    #[test]
+    fn garbage_is_refused_with_the_input_named() {
+        for input in ["", "yesterday", "2025-13-01T00:00:00Z", "12-34", "1e400"] {
+            let err = parse_timestamp(input).unwrap_err();
+            assert!(!err.is_empty(), "{input}");
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Relay connections (`edges`, `nodes`, `pageInfo`, `totalCount`) over the query
+//! layer's pages. `totalCount` runs its COUNT only when a client selects it.
+
+use async_graphql::{Context, Object, OutputType, SimpleObject};
+
+use super::types::{Alert, LogEntry};
+use crate::{
+    service::{alerts, alerts::AlertFilter, logs, logs::LogFilter, page::Page},
+    state::AppState,
+};
+
+#[derive(SimpleObject, Clone)]
+#[graphql(concrete(name = "LogEdge", params(LogEntry)))]
+#[graphql(concrete(name = "AlertEdge", params(Alert)))]
+pub struct Edge<N: OutputType> {
+    /// Pass as `after` or `before` to page from this row.
+    pub cursor: String,
+    pub node: N,
+}
+
+/// Relay's page information.
+#[derive(SimpleObject, Clone)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+/// What `totalCount` counts.
+pub enum Counted {
+    Logs(LogFilter),
+    Alerts(AlertFilter),
+}
+
+pub struct Connection<N: OutputType> {
+    edges: Vec<Edge<N>>,
+    page_info: PageInfo,
+    counted: Counted,
+}
+
+impl<N: OutputType + Clone> Connection<N> {
+    pub fn new<M>(page: Page<M>, counted: Counted) -> Self
+    where
+        N: From<M>,
+    {
+        let page_info = PageInfo {
+            has_next_page: page.has_next_page,
+            has_previous_page: page.has_previous_page,
+            start_cursor: page.start_cursor(),
+            end_cursor: page.end_cursor(),
+        };
+        let edges = page
+            .rows
+            .into_iter()
+            .map(|(key, row)| Edge { cursor: key.encode(), node: N::from(row) })
+            .collect();
+        Connection { edges, page_info, counted }
+    }
+}
+
+#[Object(
+    concrete(name = "LogConnection", params(LogEntry)),
+    concrete(name = "AlertConnection", params(Alert))
+)]
+impl<N: OutputType + Clone> Connection<N>
+where
+    Edge<N>: OutputType,
+{
+    async fn edges(&self) -> &Vec<Edge<N>> {
+        &self.edges
+    }
+
+    /// The rows of `edges`, without cursors.
+    async fn nodes(&self) -> Vec<N> {
+        self.edges.iter().map(|e| e.node.clone()).collect()
+    }
+
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    /// Rows matching the filter, across all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        let state = ctx.data::<AppState>()?;
+        let n = match &self.counted {
+            Counted::Logs(filter) => logs::count(&state.db, filter).await?,
+            Counted::Alerts(filter) => alerts::count(&state.db, filter).await?,
+        };
+        Ok(n as i64)
+    }
+}

@@ -1,0 +1,59 @@
+//! Gives every GraphQL error an `extensions.code`, in one place: resolvers just use
+//! `?` on `AppError` and this maps it (and hides internal details); errors raised
+//! by parsing or validation (too deep, too complex, wrong argument type) become
+//! `BAD_USER_INPUT`.
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Response, ServerError,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest},
+};
+
+use crate::error::AppError;
+
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodesExtension)
+    }
+}
+
+struct ErrorCodesExtension;
+
+#[async_trait::async_trait]
+impl Extension for ErrorCodesExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        response.errors.iter_mut().for_each(assign_code);
+        response
+    }
+}
+
+fn assign_code(error: &mut ServerError) {
+    let has_code = error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let app_error = error.source.as_ref().and_then(|s| s.downcast_ref::<AppError>());
+    let code = match app_error {
+        Some(app_error) => {
+            app_error.log_if_internal();
+            error.message = app_error.public_message();
+            if let AppError::Validation(fields) = app_error {
+                let names: Vec<String> = fields.iter().map(|f| f.loc.join(".")).collect();
+                error.extensions.get_or_insert_with(Default::default).set("fields", names);
+            }
+            app_error.graphql_code()
+        }
+        // Parse and validation errors carry no path: the query itself was refused.
+        None if error.path.is_empty() => "BAD_USER_INPUT",
+        None => {
+            tracing::error!(message = %error.message, "GraphQL resolver failed");
+            error.message = "internal server error".into();
+            "INTERNAL_SERVER_ERROR"
+        }
+    };
+    error.extensions.get_or_insert_with(Default::default).set("code", code);
+}

@@ -1,0 +1,107 @@
+//! Root query fields. Each is a thin adapter: validate arguments, call the query
+//! layer, convert the result.
+
+use async_graphql::{Context, ID, Object};
+
+use super::{
+    connection::{Connection, Counted},
+    types::{Alert, AlertFilterInput, LogEntry, LogFilterInput, Status},
+};
+use crate::{
+    domain::SortOrder,
+    error::AppError,
+    service::{alerts, logs, logs::LogFilter, page::PageArgs, status},
+    state::AppState,
+};
+
+/// Parses an `ID!` argument into a row id, naming the argument when it is not one.
+pub fn parse_id(id: &ID, name: &str) -> async_graphql::Result<i64> {
+    id.parse::<i64>().map_err(|_| {
+        AppError::invalid(&[name], "int_parsing", format!("`{name}` must be an integer id, got {:?}", id.as_str())).into()
+    })
+}
+
+#[derive(Default)]
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// Health of the service and its database.
+    async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<Status> {
+        let state = ctx.data::<AppState>()?;
+        let health = status::check(&state.db, state.started).await;
+        Ok(Status {
+            status: if health.database_ok { "ok" } else { "degraded" }.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            database: if health.database_ok { "ok" } else { "unreachable" }.into(),
+            uptime_seconds: health.uptime.as_secs_f64(),
+        })
+    }
+
+    /// Logs in `(timestamp, id)` order, paged Relay-style (`first`/`after`,
+    /// `last`/`before`, at most 1000) or by offset (`skip`, not with a cursor).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn logs(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<LogFilterInput>,
+        #[graphql(default)] order: SortOrder,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        skip: Option<i32>,
+    ) -> async_graphql::Result<Connection<LogEntry>> {
+        let state = ctx.data::<AppState>()?;
+        let request = PageArgs { first, after, last, before, skip }.validate()?;
+        let filter = LogFilter::from(filter.unwrap_or_default());
+        let page = logs::list(&state.db, &filter, order, &request).await?;
+        Ok(Connection::new(page, Counted::Logs(filter)))
+    }
+
+    /// One log by id, or null.
+    async fn log(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<LogEntry>> {
+        let state = ctx.data::<AppState>()?;
+        let id = parse_id(&id, "id")?;
+        Ok(logs::get(&state.db, id).await?.map(LogEntry::from))
+    }
+
+    /// Alerts in the order they were raised, paged like `logs`.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn alerts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AlertFilterInput>,
+        #[graphql(default)] order: SortOrder,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        skip: Option<i32>,
+    ) -> async_graphql::Result<Connection<Alert>> {
+        let state = ctx.data::<AppState>()?;
+        let request = PageArgs { first, after, last, before, skip }.validate()?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let page = alerts::list(&state.db, &filter, order, &request).await?;
+        Ok(Connection::new(page, Counted::Alerts(filter)))
+    }
+
+    /// One alert by id, or null.
+    async fn alert(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Alert>> {
+        let state = ctx.data::<AppState>()?;
+        let id = parse_id(&id, "id")?;
+        Ok(alerts::get(&state.db, id).await?.map(Alert::from))
+    }
+}
+
+/// A page's cost is what it selects times how many rows it may return, so one
+/// query cannot ask for many full pages through aliases.
+fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let rows = first
+        .or(last)
+        .map(|n| n.clamp(1, crate::service::page::MAX_PAGE_SIZE as i32) as usize)
+        .unwrap_or(crate::service::page::DEFAULT_PAGE_SIZE as usize);
+    rows.saturating_mul(child_complexity.max(1))
+}

@@ -1,0 +1,38 @@
+//! Log Sentinel: collects logs, turns the ones that matter into alerts, and serves
+//! both over GraphQL, a REST shim for the old Python service's callers, and CSV.
+//!
+//! Layers, outside in: `rest` and `graphql` (thin transport adapters) → `service`
+//! (the one query layer) → `entities` (sea-orm) → the database opened by `db`.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod entities;
+pub mod error;
+pub mod graphql;
+pub mod rest;
+pub mod service;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+use axum::{Router, extract::DefaultBodyLimit, routing::get};
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+
+/// Every route, REST and GraphQL, over one shared state. Both `serve` and the tests
+/// use this.
+pub fn build_router(state: AppState) -> Router {
+    let schema = graphql::build_schema(Some(state.clone()));
+    let graphql = Router::new()
+        .route("/graphql", get(graphql::get_handler).post(graphql::post_handler))
+        .with_state(schema);
+    rest::router()
+        .with_state(state.clone())
+        .merge(graphql)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(TraceLayer::new_for_http())
+}

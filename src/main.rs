@@ -1,0 +1,19 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use log_sentinel::{cli::Cli, commands, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // `.env` fills in what the environment lacks; real variables and flags win.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    telemetry::init();
+    match commands::run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! `GET /alerts`, `GET /alerts/{id}`.
+
+use axum::{
+    Json,
+    extract::{Path, RawQuery, State},
+    response::{IntoResponse, Response},
+};
+
+use super::{params::Params, views::AlertView};
+use crate::{
+    error::{AppError, Result},
+    service::alerts::{self, AlertFilter},
+    state::AppState,
+};
+
+pub async fn list_alerts(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response> {
+    let mut params = Params::parse(query.as_deref())?;
+    let filter = AlertFilter {
+        status: params.list("status"),
+        min_severity: params.level("min_severity"),
+        source: params.string("source"),
+        rule_id: params.opt_int("rule_id", 1, i64::MAX),
+    };
+    let order = params.order();
+    let page = params.page();
+    params.finish()?;
+    let rows = alerts::list(&state.db, &filter, order, &page).await?.into_items();
+    Ok(Json(rows.iter().map(AlertView::from).collect::<Vec<_>>()).into_response())
+}
+
+pub async fn get_alert(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
+    let id = super::params::path_id(&id)?;
+    let alert = alerts::get(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("alert {id} not found")))?;
+    Ok(Json(AlertView::from(&alert)).into_response())
+}

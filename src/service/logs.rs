@@ -1,0 +1,148 @@
+//! Log queries: filter, page, count, fetch one, and the bulk insert used by seeding
+//! and ingest.
+
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr},
+};
+
+use super::page::{self, CursorKey, Keyset, Page, PageRequest};
+use crate::{
+    db,
+    domain::{Level, SortOrder, Timestamp},
+    entities::log_entry::{self, Column, Entity as LogEntry},
+    error::Result,
+};
+
+/// Which logs a listing, count, chart or CSV report covers. Every field narrows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogFilter {
+    /// Only these levels.
+    pub levels: Option<Vec<Level>>,
+    /// Only this level and above.
+    pub min_level: Option<Level>,
+    /// Exact source.
+    pub source: Option<String>,
+    /// Case-insensitive substring of the message, taken literally.
+    pub search: Option<String>,
+    /// Inclusive lower bound.
+    pub since: Option<Timestamp>,
+    /// Exclusive upper bound.
+    pub until: Option<Timestamp>,
+}
+
+impl LogFilter {
+    pub fn condition(&self) -> Condition {
+        let mut cond = Condition::all();
+        if let Some(levels) = &self.levels {
+            cond = cond.add(Column::Level.is_in(levels.iter().map(|l| l.as_str())));
+        }
+        if let Some(min) = self.min_level {
+            cond = cond.add(Column::Level.is_in(min.and_above().map(|l| l.as_str())));
+        }
+        if let Some(source) = &self.source {
+            cond = cond.add(Column::Source.eq(source.as_str()));
+        }
+        if let Some(search) = self.search.as_deref().filter(|s| !s.is_empty()) {
+            cond = cond.add(contains_ignoring_case(Column::Message, search));
+        }
+        if let Some(since) = self.since {
+            cond = cond.add(Column::Timestamp.gte(since.0));
+        }
+        if let Some(until) = self.until {
+            cond = cond.add(Column::Timestamp.lt(until.0));
+        }
+        cond
+    }
+
+    fn select(&self) -> Select<LogEntry> {
+        LogEntry::find().filter(self.condition())
+    }
+}
+
+/// `LOWER(col) LIKE '%needle%'` with LIKE's wildcards in the needle escaped, so `%`,
+/// `_` and quotes are matched literally on every backend.
+fn contains_ignoring_case(col: Column, needle: &str) -> Expr {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for ch in needle.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '!') {
+            pattern.push('!');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern).escape('!'))
+}
+
+impl Keyset for LogEntry {
+    const KIND: &'static str = "log";
+
+    fn key_columns() -> Vec<Column> {
+        vec![Column::Timestamp, Column::Id]
+    }
+
+    fn key_values(key: CursorKey) -> Option<Vec<i64>> {
+        match key {
+            CursorKey::Log { timestamp, id } => Some(vec![timestamp, id]),
+            CursorKey::Alert { .. } => None,
+        }
+    }
+
+    fn key_of(model: &log_entry::Model) -> CursorKey {
+        CursorKey::Log { timestamp: model.timestamp, id: model.id }
+    }
+}
+
+/// One page of logs in `(timestamp, id)` order.
+#[tracing::instrument(skip(db), level = "debug")]
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &LogFilter,
+    order: SortOrder,
+    request: &PageRequest,
+) -> Result<Page<log_entry::Model>> {
+    page::fetch(db, filter.select(), order, request).await
+}
+
+/// How many logs match; only run when a client asks for `totalCount`.
+pub async fn count<C: ConnectionTrait>(db: &C, filter: &LogFilter) -> Result<u64> {
+    Ok(filter.select().count(db).await?)
+}
+
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<log_entry::Model>> {
+    Ok(LogEntry::find_by_id(id).one(db).await?)
+}
+
+/// A log ready to store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewLog {
+    pub timestamp: Timestamp,
+    pub level: Level,
+    pub message: String,
+    pub source: Option<String>,
+    /// A JSON object, already serialised.
+    pub attributes: Option<String>,
+}
+
+/// Inserts in multi-row statements sized to the backend's bound-parameter limit.
+/// Callers wrap it in a transaction when the batch must be all-or-nothing.
+pub async fn insert_many<C: ConnectionTrait>(db: &C, logs: Vec<NewLog>) -> Result<u64> {
+    const COLUMNS_PER_ROW: usize = 5;
+    let rows_per_statement = db::max_bind_params(db.get_database_backend()) / COLUMNS_PER_ROW;
+    let total = logs.len() as u64;
+    let mut logs = logs.into_iter().peekable();
+    while logs.peek().is_some() {
+        let chunk = logs.by_ref().take(rows_per_statement).map(|log| log_entry::ActiveModel {
+            id: NotSet,
+            timestamp: Set(log.timestamp.0),
+            level: Set(log.level.as_str().to_owned()),
+            message: Set(log.message),
+            source: Set(log.source),
+            attributes: Set(log.attributes),
+        });
+        LogEntry::insert_many(chunk).exec_without_returning(db).await?;
+    }
+    Ok(total)
+}
