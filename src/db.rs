@@ -8,12 +8,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::error::AppError;
 
-/// Turns the old service's SQLAlchemy form `sqlite:///./logs.db` (three slashes, then
-/// a relative path; four for an absolute one) into sqlx's `sqlite://./logs.db`.
+/// Accepts the old service's SQLAlchemy form `sqlite:///./logs.db`. SQLAlchemy reads
+/// three slashes as "relative path follows", sqlx as "absolute path follows"; only
+/// an explicit `./` or `../` after them is unambiguous, so only that is rewritten
+/// (`sqlite:///var/lib/logs.db` stays absolute, as sqlx and most tools read it).
 pub fn normalize_url(url: &str) -> String {
     match url.strip_prefix("sqlite:///") {
-        Some(rest) => format!("sqlite://{rest}"),
-        None => url.to_owned(),
+        Some(rest) if rest.starts_with("./") || rest.starts_with("../") => format!("sqlite://{rest}"),
+        _ => url.to_owned(),
     }
 }
 
@@ -108,7 +110,8 @@ mod tests {
     #[test]
     fn old_sqlalchemy_urls_are_accepted() {
         assert_eq!(normalize_url("sqlite:///./logs.db"), "sqlite://./logs.db");
-        assert_eq!(normalize_url("sqlite:////var/lib/logs.db"), "sqlite:///var/lib/logs.db");
+        assert_eq!(normalize_url("sqlite:///../logs.db"), "sqlite://../logs.db");
+        assert_eq!(normalize_url("sqlite:///var/lib/logs.db"), "sqlite:///var/lib/logs.db");
         assert_eq!(normalize_url("sqlite://logs.db"), "sqlite://logs.db");
         assert_eq!(normalize_url("postgres://u@h/db"), "postgres://u@h/db");
     }

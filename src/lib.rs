@@ -12,6 +12,7 @@ pub mod domain;
 pub mod entities;
 pub mod error;
 pub mod graphql;
+pub mod http_client;
 pub mod rest;
 pub mod service;
 pub mod startup;

@@ -13,7 +13,7 @@ pub struct DemoArgs {
 }
 
 pub async fn run(args: DemoArgs) -> Result<(), AppError> {
-    let client = reqwest::Client::builder()
+    let client = crate::http_client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .map_err(anyhow::Error::from)?;

@@ -1,7 +1,7 @@
 //! Gives every GraphQL error an `extensions.code`, in one place: resolvers just use
 //! `?` on `AppError` and this maps it (and hides internal details); errors raised
-//! by parsing or validation (too deep, too complex, wrong argument type) become
-//! `BAD_USER_INPUT`.
+//! by parsing, validation or argument coercion (too deep, too complex, wrong
+//! argument type) become `BAD_USER_INPUT`.
 
 use std::sync::Arc;
 
@@ -47,13 +47,10 @@ fn assign_code(error: &mut ServerError) {
             }
             app_error.graphql_code()
         }
-        // Parse and validation errors carry no path: the query itself was refused.
-        None if error.path.is_empty() => "BAD_USER_INPUT",
-        None => {
-            tracing::error!(message = %error.message, "GraphQL resolver failed");
-            error.message = "internal server error".into();
-            "INTERNAL_SERVER_ERROR"
-        }
+        // Every resolver fails with an `AppError`; anything else comes from
+        // async-graphql refusing the request itself (syntax, validation, limits,
+        // an argument that does not coerce to its type).
+        None => "BAD_USER_INPUT",
     };
     error.extensions.get_or_insert_with(Default::default).set("code", code);
 }

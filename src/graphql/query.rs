@@ -46,7 +46,7 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         filter: Option<LogFilterInput>,
-        #[graphql(default)] order: SortOrder,
+        #[graphql(default_with = "Some(SortOrder::Asc)")] order: Option<SortOrder>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -56,7 +56,7 @@ impl QueryRoot {
         let state = ctx.data::<AppState>()?;
         let request = PageArgs { first, after, last, before, skip }.validate()?;
         let filter = LogFilter::from(filter.unwrap_or_default());
-        let page = logs::list(&state.db, &filter, order, &request).await?;
+        let page = logs::list(&state.db, &filter, order.unwrap_or_default(), &request).await?;
         Ok(Connection::new(page, Counted::Logs(filter)))
     }
 
@@ -74,7 +74,7 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         filter: Option<AlertFilterInput>,
-        #[graphql(default)] order: SortOrder,
+        #[graphql(default_with = "Some(SortOrder::Asc)")] order: Option<SortOrder>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -84,7 +84,7 @@ impl QueryRoot {
         let state = ctx.data::<AppState>()?;
         let request = PageArgs { first, after, last, before, skip }.validate()?;
         let filter = filter.unwrap_or_default().into_filter()?;
-        let page = alerts::list(&state.db, &filter, order, &request).await?;
+        let page = alerts::list(&state.db, &filter, order.unwrap_or_default(), &request).await?;
         Ok(Connection::new(page, Counted::Alerts(filter)))
     }
 

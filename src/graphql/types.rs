@@ -106,6 +106,7 @@ impl From<alert::Model> for Alert {
 
 /// Which logs to return. Every field narrows the result.
 #[derive(InputObject, Clone, Default)]
+#[graphql(name = "LogFilter")]
 pub struct LogFilterInput {
     /// Only these levels.
     pub levels: Option<Vec<Level>>,
@@ -136,6 +137,7 @@ impl From<LogFilterInput> for LogFilter {
 
 /// Which alerts to return. Every field narrows the result.
 #[derive(InputObject, Clone, Default)]
+#[graphql(name = "AlertFilter")]
 pub struct AlertFilterInput {
     /// Any of these states.
     pub status: Option<Vec<AlertStatus>>,

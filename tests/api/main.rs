@@ -1,0 +1,13 @@
+//! Integration tests: the real server on port 0, driven over HTTP as a client would.
+//! One binary for all of them (faster to link); each `db_test!` runs on every
+//! configured backend.
+
+mod common;
+
+mod cli;
+mod graphql;
+mod paging;
+mod report_csv;
+mod rest;
+mod schema_file;
+mod status;
