@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 #[derive(Parser, Debug)]
-#[command(name = "log-sentinel", version, about = "Collects logs, raises alerts, serves both over GraphQL, REST and CSV.")]
+#[command(
+    name = "log-sentinel",
+    version,
+    about = "Collects logs, raises alerts, serves both over GraphQL, REST and CSV."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,

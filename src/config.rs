@@ -11,7 +11,13 @@ use clap::Args;
 pub struct Config {
     /// Database to use: `sqlite://logs.db` (also the old `sqlite:///./logs.db`),
     /// `postgres://user@host/db` or `mysql://user@host/db`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://logs.db", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://logs.db",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: String,
 
     /// Address to listen on. Without SECRET_KEY only loopback addresses are allowed.
@@ -31,7 +37,12 @@ pub struct Config {
     pub algorithm: String,
 
     /// Default lifetime of minted tokens, in minutes.
-    #[arg(long, env = "ACCESS_TOKEN_EXPIRE_MINUTES", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "ACCESS_TOKEN_EXPIRE_MINUTES",
+        default_value_t = 30,
+        global = true
+    )]
     pub access_token_expire_minutes: u64,
 
     /// Logs older than this many days are deleted in the background (unset: keep all).

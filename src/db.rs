@@ -14,7 +14,9 @@ use crate::error::AppError;
 /// (`sqlite:///var/lib/logs.db` stays absolute, as sqlx and most tools read it).
 pub fn normalize_url(url: &str) -> String {
     match url.strip_prefix("sqlite:///") {
-        Some(rest) if rest.starts_with("./") || rest.starts_with("../") => format!("sqlite://{rest}"),
+        Some(rest) if rest.starts_with("./") || rest.starts_with("../") => {
+            format!("sqlite://{rest}")
+        }
         _ => url.to_owned(),
     }
 }
@@ -57,7 +59,11 @@ pub async fn connect(database_url: &str) -> Result<DatabaseConnection, AppError>
             .map_err(|e| AppError::Config(format!("cannot open SQLite database: {e}")))?;
         return Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool));
     }
-    if !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("mysql://") || url.starts_with("mariadb://")) {
+    if !(url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+        || url.starts_with("mysql://")
+        || url.starts_with("mariadb://"))
+    {
         return Err(AppError::Config(format!(
             "DATABASE_URL {} is not supported: use sqlite://, postgres:// or mysql://",
             redact_url(&url)
@@ -111,7 +117,10 @@ mod tests {
     fn old_sqlalchemy_urls_are_accepted() {
         assert_eq!(normalize_url("sqlite:///./logs.db"), "sqlite://./logs.db");
         assert_eq!(normalize_url("sqlite:///../logs.db"), "sqlite://../logs.db");
-        assert_eq!(normalize_url("sqlite:///var/lib/logs.db"), "sqlite:///var/lib/logs.db");
+        assert_eq!(
+            normalize_url("sqlite:///var/lib/logs.db"),
+            "sqlite:///var/lib/logs.db"
+        );
         assert_eq!(normalize_url("sqlite://logs.db"), "sqlite://logs.db");
         assert_eq!(normalize_url("postgres://u@h/db"), "postgres://u@h/db");
     }

@@ -29,7 +29,10 @@ use crate::state::AppState;
 pub fn build_router(state: AppState) -> Router {
     let schema = graphql::build_schema(Some(state.clone()));
     let graphql = Router::new()
-        .route("/graphql", get(graphql::get_handler).post(graphql::post_handler))
+        .route(
+            "/graphql",
+            get(graphql::get_handler).post(graphql::post_handler),
+        )
         .with_state(schema);
     rest::router()
         .with_state(state.clone())

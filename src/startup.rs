@@ -28,12 +28,23 @@ impl Application {
         db::migrate(&db).await?;
         let listener = TcpListener::bind((config.host, config.port))
             .await
-            .map_err(|e| AppError::Config(format!("cannot listen on {}:{}: {e}", config.host, config.port)))?;
-        Ok(Application { listener, state: AppState::new(db, config) })
+            .map_err(|e| {
+                AppError::Config(format!(
+                    "cannot listen on {}:{}: {e}",
+                    config.host, config.port
+                ))
+            })?;
+        Ok(Application {
+            listener,
+            state: AppState::new(db, config),
+        })
     }
 
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
     }
 
     pub fn state(&self) -> &AppState {
@@ -41,7 +52,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let router = crate::build_router(self.state);
         // Trailing slashes are trimmed before routing, so `/logs/` is `/logs`.
         let app = NormalizePathLayer::trim_trailing_slash().layer(router);

@@ -35,9 +35,18 @@ impl MigrationTrait for Migration {
             .await?;
         // Each index serves one filter of the query layer, ordered like its pages.
         for (name, cols) in [
-            ("idx_log_entries_timestamp_id", &[LogEntries::Timestamp, LogEntries::Id][..]),
-            ("idx_log_entries_level_timestamp", &[LogEntries::Level, LogEntries::Timestamp, LogEntries::Id]),
-            ("idx_log_entries_source_timestamp", &[LogEntries::Source, LogEntries::Timestamp, LogEntries::Id]),
+            (
+                "idx_log_entries_timestamp_id",
+                &[LogEntries::Timestamp, LogEntries::Id][..],
+            ),
+            (
+                "idx_log_entries_level_timestamp",
+                &[LogEntries::Level, LogEntries::Timestamp, LogEntries::Id],
+            ),
+            (
+                "idx_log_entries_source_timestamp",
+                &[LogEntries::Source, LogEntries::Timestamp, LogEntries::Id],
+            ),
         ] {
             let mut index = Index::create();
             index.name(name).table(LogEntries::Table).if_not_exists();

@@ -71,9 +71,17 @@ impl MigrationTrait for Migration {
             )
             .await?;
         let indexes = [
-            ("idx_alerts_status_id", &[Alerts::Status, Alerts::Id][..], false),
+            (
+                "idx_alerts_status_id",
+                &[Alerts::Status, Alerts::Id][..],
+                false,
+            ),
             ("idx_alerts_fingerprint", &[Alerts::Fingerprint], false),
-            ("uq_alerts_active_fingerprint", &[Alerts::ActiveFingerprint], true),
+            (
+                "uq_alerts_active_fingerprint",
+                &[Alerts::ActiveFingerprint],
+                true,
+            ),
             ("idx_alerts_rule_id", &[Alerts::RuleId], false),
             ("idx_alerts_log_id", &[Alerts::LogId], false),
             ("idx_alerts_source_id", &[Alerts::Source, Alerts::Id], false),

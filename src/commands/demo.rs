@@ -20,7 +20,9 @@ pub async fn run(args: DemoArgs) -> Result<(), AppError> {
     let base = args.base_url.trim_end_matches('/');
     let get = |path: &str| client.get(format!("{base}{path}"));
     let fail = |path: &str, e: reqwest::Error| {
-        AppError::Internal(anyhow::anyhow!("cannot reach {base}{path}: {e} (is `log-sentinel serve` running?)"))
+        AppError::Internal(anyhow::anyhow!(
+            "cannot reach {base}{path}: {e} (is `log-sentinel serve` running?)"
+        ))
     };
 
     for path in ["/status", "/logs?limit=5", "/alerts?limit=5"] {
@@ -32,7 +34,10 @@ pub async fn run(args: DemoArgs) -> Result<(), AppError> {
             .json()
             .await
             .map_err(|e| fail(path, e))?;
-        println!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&body).unwrap_or_default()
+        );
     }
 
     println!("== /report/csv (first 5 lines)");
@@ -46,6 +51,10 @@ pub async fn run(args: DemoArgs) -> Result<(), AppError> {
     for line in csv.lines().take(5) {
         println!("{line}");
     }
-    println!("... {} data rows, {} bytes", csv.lines().count().saturating_sub(1), csv.len());
+    println!(
+        "... {} data rows, {} bytes",
+        csv.lines().count().saturating_sub(1),
+        csv.len()
+    );
     Ok(())
 }

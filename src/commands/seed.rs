@@ -5,7 +5,10 @@ use std::time::Instant;
 
 use clap::Args;
 use rand::{Rng, SeedableRng, rngs::SmallRng, seq::IndexedRandom};
-use sea_orm::{ActiveValue::{NotSet, Set}, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+};
 
 use crate::{
     config::Config,
@@ -13,7 +16,10 @@ use crate::{
     domain::{AlertStatus, Level, Timestamp},
     entities::{alert, alert_rule},
     error::AppError,
-    service::{alerts::fingerprint, logs::{self, NewLog}},
+    service::{
+        alerts::fingerprint,
+        logs::{self, NewLog},
+    },
 };
 
 #[derive(Args, Debug, Clone)]
@@ -33,7 +39,14 @@ pub struct SeedArgs {
 }
 
 const SOURCES: [&str; 8] = [
-    "api-gateway", "auth-service", "payments", "web-frontend", "worker", "db-proxy", "search", "scheduler",
+    "api-gateway",
+    "auth-service",
+    "payments",
+    "web-frontend",
+    "worker",
+    "db-proxy",
+    "search",
+    "scheduler",
 ];
 const MESSAGES: [(Level, &str); 16] = [
     (Level::Info, "GET /api/v1/orders 200 in 23ms"),
@@ -44,12 +57,21 @@ const MESSAGES: [(Level, &str); 16] = [
     (Level::Debug, "retrying upstream call, attempt 2"),
     (Level::Debug, "query plan: index scan on orders_created_at"),
     (Level::Trace, "entering handler checkout::confirm"),
-    (Level::Warning, "slow query: 1840ms SELECT * FROM orders WHERE status = 'pending'"),
+    (
+        Level::Warning,
+        "slow query: 1840ms SELECT * FROM orders WHERE status = 'pending'",
+    ),
     (Level::Warning, "disk usage at 85% on /var/lib/data"),
     (Level::Warning, "rate limit close for client 10.0.3.7"),
-    (Level::Error, "upstream timeout after 30s: inventory-service"),
+    (
+        Level::Error,
+        "upstream timeout after 30s: inventory-service",
+    ),
     (Level::Error, "payment declined: card_expired, order 99812"),
-    (Level::Error, "failed to connect to redis:6379: connection refused"),
+    (
+        Level::Error,
+        "failed to connect to redis:6379: connection refused",
+    ),
     (Level::Critical, "out of memory: killed worker process 3121"),
     (Level::Critical, "database replica lag 120s, failing over"),
 ];
@@ -65,7 +87,10 @@ fn pick_message(rng: &mut SmallRng) -> (Level, &'static str) {
         _ => Level::Critical,
     };
     let options: Vec<_> = MESSAGES.iter().filter(|(l, _)| *l == level).collect();
-    options.choose(rng).map(|(l, m)| (*l, *m)).unwrap_or((Level::Info, MESSAGES[0].1))
+    options
+        .choose(rng)
+        .map(|(l, m)| (*l, *m))
+        .unwrap_or((Level::Info, MESSAGES[0].1))
 }
 
 pub async fn run(config: &Config, args: SeedArgs) -> Result<(), AppError> {
@@ -83,7 +108,8 @@ pub async fn run(config: &Config, args: SeedArgs) -> Result<(), AppError> {
         let batch: Vec<NewLog> = (done..done + n)
             .map(|i| {
                 // Evenly spread over the span, with jitter, oldest first.
-                let base = now - span + (span as i128 * i as i128 / args.logs.max(1) as i128) as i64;
+                let base =
+                    now - span + (span as i128 * i as i128 / args.logs.max(1) as i128) as i64;
                 let (level, message) = pick_message(&mut rng);
                 let source = *SOURCES.choose(&mut rng).unwrap_or(&SOURCES[0]);
                 NewLog {
@@ -162,7 +188,10 @@ async fn seed_alerts(
             active.insert(fp.clone());
         }
         let (severity, message) = if rng.random_bool(0.8) {
-            (Level::Error, "upstream timeout after 30s: inventory-service")
+            (
+                Level::Error,
+                "upstream timeout after 30s: inventory-service",
+            )
         } else {
             (Level::Critical, "out of memory: killed worker process 3121")
         };
@@ -187,7 +216,9 @@ async fn seed_alerts(
     rows.reverse();
     let txn = conn.begin().await?;
     for chunk in rows.chunks(1000) {
-        alert::Entity::insert_many(chunk.to_vec()).exec_without_returning(&txn).await?;
+        alert::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
     }
     txn.commit().await?;
     Ok(count)

@@ -4,7 +4,17 @@ use serde::{Deserialize, Serialize};
 
 /// Severity of a log line or an alert, ordered from TRACE to CRITICAL.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, async_graphql::Enum,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    async_graphql::Enum,
 )]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Level {

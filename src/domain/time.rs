@@ -24,7 +24,11 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_datetime().to_rfc3339_opts(SecondsFormat::Micros, true))
+        f.write_str(
+            &self
+                .to_datetime()
+                .to_rfc3339_opts(SecondsFormat::Micros, true),
+        )
     }
 }
 
@@ -44,7 +48,10 @@ pub fn parse_timestamp(input: &str) -> Result<Timestamp, String> {
     if s.is_empty() {
         return Err("empty timestamp".into());
     }
-    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') && !s[1..].contains('-') {
+    if s.bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+        && !s[1..].contains('-')
+    {
         let value: f64 = s
             .parse()
             .map_err(|_| format!("invalid epoch timestamp {input:?}"))?;

@@ -53,9 +53,16 @@ impl<N: OutputType + Clone> Connection<N> {
         let edges = page
             .rows
             .into_iter()
-            .map(|(key, row)| Edge { cursor: key.encode(), node: N::from(row) })
+            .map(|(key, row)| Edge {
+                cursor: key.encode(),
+                node: N::from(row),
+            })
             .collect();
-        Connection { edges, page_info, counted }
+        Connection {
+            edges,
+            page_info,
+            counted,
+        }
     }
 }
 

@@ -32,18 +32,27 @@ impl Extension for ErrorCodesExtension {
 }
 
 fn assign_code(error: &mut ServerError) {
-    let has_code = error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|ext| ext.get("code").is_some());
     if has_code {
         return;
     }
-    let app_error = error.source.as_ref().and_then(|s| s.downcast_ref::<AppError>());
+    let app_error = error
+        .source
+        .as_ref()
+        .and_then(|s| s.downcast_ref::<AppError>());
     let code = match app_error {
         Some(app_error) => {
             app_error.log_if_internal();
             error.message = app_error.public_message();
             if let AppError::Validation(fields) = app_error {
                 let names: Vec<String> = fields.iter().map(|f| f.loc.join(".")).collect();
-                error.extensions.get_or_insert_with(Default::default).set("fields", names);
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("fields", names);
             }
             app_error.graphql_code()
         }
@@ -52,5 +61,8 @@ fn assign_code(error: &mut ServerError) {
         // an argument that does not coerce to its type).
         None => "BAD_USER_INPUT",
     };
-    error.extensions.get_or_insert_with(Default::default).set("code", code);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
 }

@@ -56,14 +56,22 @@ pub async fn get_handler(State(schema): State<AppSchema>, request: Request) -> R
     if wants_html || request.uri().query().is_none_or(str::is_empty) {
         return Html(graphiql()).into_response();
     }
-    match GraphQLRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(request, &()).await {
+    match GraphQLRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(
+        request,
+        &(),
+    )
+    .await
+    {
         Ok(req) => GraphQLResponse::from(schema.execute(req.into_inner()).await).into_response(),
         Err(rejection) => AppError::BadRequest(rejection.0.to_string()).into_response(),
     }
 }
 
 /// `POST /graphql`: one operation or a batch of at most `MAX_BATCH`.
-pub async fn post_handler(State(schema): State<AppSchema>, request: GraphQLBatchRequest) -> Response {
+pub async fn post_handler(
+    State(schema): State<AppSchema>,
+    request: GraphQLBatchRequest,
+) -> Response {
     let batch = request.into_inner();
     if let async_graphql::BatchRequest::Batch(ops) = &batch {
         if ops.len() > MAX_BATCH {

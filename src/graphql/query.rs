@@ -17,7 +17,12 @@ use crate::{
 /// Parses an `ID!` argument into a row id, naming the argument when it is not one.
 pub fn parse_id(id: &ID, name: &str) -> async_graphql::Result<i64> {
     id.parse::<i64>().map_err(|_| {
-        AppError::invalid(&[name], "int_parsing", format!("`{name}` must be an integer id, got {:?}", id.as_str())).into()
+        AppError::invalid(
+            &[name],
+            "int_parsing",
+            format!("`{name}` must be an integer id, got {:?}", id.as_str()),
+        )
+        .into()
     })
 }
 
@@ -33,7 +38,12 @@ impl QueryRoot {
         Ok(Status {
             status: if health.database_ok { "ok" } else { "degraded" }.into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            database: if health.database_ok { "ok" } else { "unreachable" }.into(),
+            database: if health.database_ok {
+                "ok"
+            } else {
+                "unreachable"
+            }
+            .into(),
             uptime_seconds: health.uptime.as_secs_f64(),
         })
     }
@@ -54,7 +64,14 @@ impl QueryRoot {
         skip: Option<i32>,
     ) -> async_graphql::Result<Connection<LogEntry>> {
         let state = ctx.data::<AppState>()?;
-        let request = PageArgs { first, after, last, before, skip }.validate()?;
+        let request = PageArgs {
+            first,
+            after,
+            last,
+            before,
+            skip,
+        }
+        .validate()?;
         let filter = LogFilter::from(filter.unwrap_or_default());
         let page = logs::list(&state.db, &filter, order.unwrap_or_default(), &request).await?;
         Ok(Connection::new(page, Counted::Logs(filter)))
@@ -82,7 +99,14 @@ impl QueryRoot {
         skip: Option<i32>,
     ) -> async_graphql::Result<Connection<Alert>> {
         let state = ctx.data::<AppState>()?;
-        let request = PageArgs { first, after, last, before, skip }.validate()?;
+        let request = PageArgs {
+            first,
+            after,
+            last,
+            before,
+            skip,
+        }
+        .validate()?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let page = alerts::list(&state.db, &filter, order.unwrap_or_default(), &request).await?;
         Ok(Connection::new(page, Counted::Alerts(filter)))

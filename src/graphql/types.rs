@@ -1,6 +1,9 @@
 //! GraphQL object and input types, converted from and into the query layer's types.
 
-use async_graphql::{ID, InputObject, InputValueError, InputValueResult, Json, Scalar, ScalarType, SimpleObject, Value};
+use async_graphql::{
+    ID, InputObject, InputValueError, InputValueResult, Json, Scalar, ScalarType, SimpleObject,
+    Value,
+};
 
 use crate::{
     domain::{AlertStatus, Level, Timestamp},

@@ -13,7 +13,10 @@ use crate::{
     state::AppState,
 };
 
-pub async fn list_alerts(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response> {
+pub async fn list_alerts(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response> {
     let mut params = Params::parse(query.as_deref())?;
     let filter = AlertFilter {
         status: params.list("status"),
@@ -24,7 +27,9 @@ pub async fn list_alerts(State(state): State<AppState>, RawQuery(query): RawQuer
     let order = params.order();
     let page = params.page();
     params.finish()?;
-    let rows = alerts::list(&state.db, &filter, order, &page).await?.into_items();
+    let rows = alerts::list(&state.db, &filter, order, &page)
+        .await?
+        .into_items();
     Ok(Json(rows.iter().map(AlertView::from).collect::<Vec<_>>()).into_response())
 }
 

@@ -25,13 +25,18 @@ pub(super) fn log_filter(params: &mut Params) -> LogFilter {
     }
 }
 
-pub async fn list_logs(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response> {
+pub async fn list_logs(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response> {
     let mut params = Params::parse(query.as_deref())?;
     let filter = log_filter(&mut params);
     let order = params.order();
     let page = params.page();
     params.finish()?;
-    let rows = logs::list(&state.db, &filter, order, &page).await?.into_items();
+    let rows = logs::list(&state.db, &filter, order, &page)
+        .await?
+        .into_items();
     Ok(Json(rows.iter().map(LogView::from).collect::<Vec<_>>()).into_response())
 }
 

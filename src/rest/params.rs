@@ -18,11 +18,17 @@ impl Params {
     pub fn parse(raw: Option<&str>) -> Result<Self, AppError> {
         let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or_default())
             .map_err(|e| AppError::BadRequest(format!("malformed query string: {e}")))?;
-        Ok(Params { pairs, errors: Vec::new() })
+        Ok(Params {
+            pairs,
+            errors: Vec::new(),
+        })
     }
 
     fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.pairs.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The last value given for `name` (FastAPI keeps the last of repeated scalars).
@@ -31,7 +37,8 @@ impl Params {
     }
 
     fn fail(&mut self, name: &str, kind: &str, msg: impl Into<String>, input: &str) {
-        self.errors.push(FieldError::new(&["query", name], kind, msg).with_input(input));
+        self.errors
+            .push(FieldError::new(&["query", name], kind, msg).with_input(input));
     }
 
     /// An integer within `[min, max]`, or `default` when absent.
@@ -44,15 +51,30 @@ impl Params {
         let raw = self.last(name)?;
         match raw.trim().parse::<i128>() {
             Err(_) => {
-                self.fail(name, "int_parsing", "Input should be a valid integer, unable to parse string as an integer", &raw);
+                self.fail(
+                    name,
+                    "int_parsing",
+                    "Input should be a valid integer, unable to parse string as an integer",
+                    &raw,
+                );
                 None
             }
             Ok(n) if n < min as i128 => {
-                self.fail(name, "greater_than_equal", format!("Input should be greater than or equal to {min}"), &raw);
+                self.fail(
+                    name,
+                    "greater_than_equal",
+                    format!("Input should be greater than or equal to {min}"),
+                    &raw,
+                );
                 None
             }
             Ok(n) if n > max as i128 => {
-                self.fail(name, "less_than_equal", format!("Input should be less than or equal to {max}"), &raw);
+                self.fail(
+                    name,
+                    "less_than_equal",
+                    format!("Input should be less than or equal to {max}"),
+                    &raw,
+                );
                 None
             }
             Ok(n) => Some(n as i64),
@@ -102,7 +124,10 @@ impl Params {
         if raws.is_empty() {
             return None;
         }
-        let parsed: Vec<T> = raws.iter().filter_map(|raw| self.parsed(name, raw, "enum")).collect();
+        let parsed: Vec<T> = raws
+            .iter()
+            .filter_map(|raw| self.parsed(name, raw, "enum"))
+            .collect();
         Some(parsed)
     }
 
@@ -133,7 +158,10 @@ impl Params {
     pub fn page(&mut self) -> PageRequest {
         let skip = self.int("skip", 0, 0, i64::MAX);
         let limit = self.int("limit", DEFAULT_PAGE_SIZE as i64, 1, MAX_PAGE_SIZE as i64);
-        PageRequest::Offset { skip: skip as u64, limit: limit as u64 }
+        PageRequest::Offset {
+            skip: skip as u64,
+            limit: limit as u64,
+        }
     }
 
     /// All errors found, or nothing.
@@ -150,8 +178,12 @@ impl Params {
 pub fn path_id(raw: &str) -> Result<i64, AppError> {
     raw.parse::<i64>().map_err(|_| {
         AppError::Validation(vec![
-            FieldError::new(&["path", "id"], "int_parsing", "Input should be a valid integer, unable to parse string as an integer")
-                .with_input(raw),
+            FieldError::new(
+                &["path", "id"],
+                "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer",
+            )
+            .with_input(raw),
         ])
     })
 }

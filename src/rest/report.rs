@@ -10,7 +10,10 @@ use axum::{
 use super::{logs::log_filter, params::Params};
 use crate::{error::Result, service::report, state::AppState};
 
-pub async fn report_csv(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response> {
+pub async fn report_csv(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response> {
     let mut params = Params::parse(query.as_deref())?;
     let filter = log_filter(&mut params);
     let order = params.order();
@@ -20,7 +23,10 @@ pub async fn report_csv(State(state): State<AppState>, RawQuery(query): RawQuery
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
         ],
         body,
     )

@@ -27,7 +27,10 @@ impl<'a> From<&'a log_entry::Model> for LogView<'a> {
             level: &m.level,
             message: &m.message,
             source: m.source.as_deref(),
-            attributes: m.attributes.as_deref().and_then(|a| serde_json::from_str(a).ok()),
+            attributes: m
+                .attributes
+                .as_deref()
+                .and_then(|a| serde_json::from_str(a).ok()),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Alert queries: filter, page, count, fetch one.
 
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select,
+};
 
 use super::page::{self, CursorKey, Keyset, Page, PageRequest};
 use crate::{
@@ -80,7 +82,11 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<alert::Mo
 pub fn fingerprint(rule_id: i64, source: Option<&str>) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let bytes = rule_id.to_le_bytes();
-    for b in bytes.iter().chain([0xffu8].iter()).chain(source.unwrap_or_default().as_bytes()) {
+    for b in bytes
+        .iter()
+        .chain([0xffu8].iter())
+        .chain(source.unwrap_or_default().as_bytes())
+    {
         hash ^= u64::from(*b);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }

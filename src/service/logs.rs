@@ -91,7 +91,10 @@ impl Keyset for LogEntry {
     }
 
     fn key_of(model: &log_entry::Model) -> CursorKey {
-        CursorKey::Log { timestamp: model.timestamp, id: model.id }
+        CursorKey::Log {
+            timestamp: model.timestamp,
+            id: model.id,
+        }
     }
 }
 
@@ -134,15 +137,20 @@ pub async fn insert_many<C: ConnectionTrait>(db: &C, logs: Vec<NewLog>) -> Resul
     let total = logs.len() as u64;
     let mut logs = logs.into_iter().peekable();
     while logs.peek().is_some() {
-        let chunk = logs.by_ref().take(rows_per_statement).map(|log| log_entry::ActiveModel {
-            id: NotSet,
-            timestamp: Set(log.timestamp.0),
-            level: Set(log.level.as_str().to_owned()),
-            message: Set(log.message),
-            source: Set(log.source),
-            attributes: Set(log.attributes),
-        });
-        LogEntry::insert_many(chunk).exec_without_returning(db).await?;
+        let chunk = logs
+            .by_ref()
+            .take(rows_per_statement)
+            .map(|log| log_entry::ActiveModel {
+                id: NotSet,
+                timestamp: Set(log.timestamp.0),
+                level: Set(log.level.as_str().to_owned()),
+                message: Set(log.message),
+                source: Set(log.source),
+                attributes: Set(log.attributes),
+            });
+        LogEntry::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(total)
 }

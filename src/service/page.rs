@@ -230,7 +230,11 @@ where
     let ascending = order == SortOrder::Asc;
     let ordered = |select: Select<E>, asc: bool| {
         columns.iter().fold(select, |s, c| {
-            if asc { s.order_by_asc(*c) } else { s.order_by_desc(*c) }
+            if asc {
+                s.order_by_asc(*c)
+            } else {
+                s.order_by_desc(*c)
+            }
         })
     };
     match request {
@@ -248,7 +252,12 @@ where
                 has_previous_page: *skip > 0,
             })
         }
-        PageRequest::Cursor { first, last, after, before } => {
+        PageRequest::Cursor {
+            first,
+            last,
+            after,
+            before,
+        } => {
             let mut select = select;
             if let Some(after) = after {
                 let key = decode::<E>(after, "after")?;
@@ -289,29 +298,61 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_are_kind_checked() {
-        let key = CursorKey::Log { timestamp: 1_700_000_000_000_000, id: 42 };
+        let key = CursorKey::Log {
+            timestamp: 1_700_000_000_000_000,
+            id: 42,
+        };
         let encoded = key.encode();
         assert_eq!(CursorKey::decode(&encoded, "log"), Some(key));
         assert_eq!(CursorKey::decode(&encoded, "alert"), None);
         assert_eq!(CursorKey::decode("not a cursor", "log"), None);
-        assert_eq!(CursorKey::decode(&URL_SAFE_NO_PAD.encode("log:1:2:3"), "log"), None);
+        assert_eq!(
+            CursorKey::decode(&URL_SAFE_NO_PAD.encode("log:1:2:3"), "log"),
+            None
+        );
     }
 
     #[test]
     fn page_arguments_are_bounded() {
         let bad = [
-            PageArgs { first: Some(1001), ..Default::default() },
-            PageArgs { last: Some(-1), ..Default::default() },
-            PageArgs { skip: Some(10), after: Some("x".into()), ..Default::default() },
-            PageArgs { skip: Some(-5), ..Default::default() },
-            PageArgs { first: Some(1), last: Some(1), ..Default::default() },
+            PageArgs {
+                first: Some(1001),
+                ..Default::default()
+            },
+            PageArgs {
+                last: Some(-1),
+                ..Default::default()
+            },
+            PageArgs {
+                skip: Some(10),
+                after: Some("x".into()),
+                ..Default::default()
+            },
+            PageArgs {
+                skip: Some(-5),
+                ..Default::default()
+            },
+            PageArgs {
+                first: Some(1),
+                last: Some(1),
+                ..Default::default()
+            },
         ];
         for args in bad {
             assert!(args.clone().validate().is_err(), "{args:?}");
         }
         assert_eq!(
-            PageArgs { first: Some(10), skip: Some(20), ..Default::default() }.validate().unwrap(),
-            PageRequest::Offset { skip: 20, limit: 10 }
+            PageArgs {
+                first: Some(10),
+                skip: Some(20),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap(),
+            PageRequest::Offset {
+                skip: 20,
+                limit: 10
+            }
         );
     }
 }

@@ -56,13 +56,25 @@ async fn write_rows(
 ) -> anyhow::Result<()> {
     let mut select = LogEntry::find()
         .select_only()
-        .columns([Column::Id, Column::Timestamp, Column::Level, Column::Message])
+        .columns([
+            Column::Id,
+            Column::Timestamp,
+            Column::Level,
+            Column::Message,
+        ])
         .filter(filter.condition());
     select = match order {
-        SortOrder::Asc => select.order_by_asc(Column::Timestamp).order_by_asc(Column::Id),
-        SortOrder::Desc => select.order_by_desc(Column::Timestamp).order_by_desc(Column::Id),
+        SortOrder::Asc => select
+            .order_by_asc(Column::Timestamp)
+            .order_by_asc(Column::Id),
+        SortOrder::Desc => select
+            .order_by_desc(Column::Timestamp)
+            .order_by_desc(Column::Id),
     };
-    let mut rows = select.into_tuple::<(i64, i64, String, String)>().stream(db).await?;
+    let mut rows = select
+        .into_tuple::<(i64, i64, String, String)>()
+        .stream(db)
+        .await?;
 
     let new_writer = || csv::Writer::from_writer(Vec::with_capacity(CHUNK_BYTES + 8 * 1024));
     let mut writer = new_writer();

@@ -7,8 +7,14 @@ fn bin() -> Command {
 }
 
 fn run(args: &[&str], database_url: &str) -> (bool, String) {
-    let out = bin().args(args).env("DATABASE_URL", database_url).env("RUST_LOG", "warn").output().expect("run binary");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let out = bin()
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run binary");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
@@ -16,7 +22,10 @@ fn run(args: &[&str], database_url: &str) -> (bool, String) {
 fn schema_subcommand_prints_the_sdl() {
     let out = bin().arg("schema").output().unwrap();
     assert!(out.status.success());
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), log_sentinel::graphql::sdl());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        log_sentinel::graphql::sdl()
+    );
 }
 
 #[test]
@@ -25,14 +34,25 @@ fn migrate_up_down_status_and_the_old_sqlite_url_form() {
     // The old service's SQLAlchemy form, relative to the working directory.
     let url = "sqlite:///./old-style.db";
     let in_dir = |args: &[&str]| {
-        let out = bin().args(args).current_dir(dir.path()).env("DATABASE_URL", url).output().unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+        let out = bin()
+            .args(args)
+            .current_dir(dir.path())
+            .env("DATABASE_URL", url)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
     let (ok, status) = in_dir(&["migrate", "status"]);
     assert!(ok);
     assert_eq!(status.matches("Pending").count(), 3, "{status}");
     assert!(in_dir(&["migrate", "up"]).0);
-    assert!(dir.path().join("old-style.db").exists(), "created beside the working directory");
+    assert!(
+        dir.path().join("old-style.db").exists(),
+        "created beside the working directory"
+    );
     let (_, status) = in_dir(&["migrate", "status"]);
     assert_eq!(status.matches("Applied").count(), 3, "{status}");
     assert!(in_dir(&["migrate", "down"]).0);
@@ -61,9 +81,14 @@ fn count_rows(path: &std::path::Path, table: &str) -> i64 {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         use sea_orm::{ConnectionTrait, Database, Statement};
-        let db = Database::connect(format!("sqlite://{}", path.display())).await.unwrap();
+        let db = Database::connect(format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
         let row = db
-            .query_one_raw(Statement::from_string(db.get_database_backend(), format!("SELECT COUNT(*) AS n FROM {table}")))
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
             .await
             .unwrap()
             .unwrap();

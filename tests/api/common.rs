@@ -47,7 +47,13 @@ impl TestDb {
         if backend == Backend::Sqlite {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("test.db").display());
-            return Some(TestDb { url, backend, admin_url: String::new(), name: String::new(), _dir: Some(dir) });
+            return Some(TestDb {
+                url,
+                backend,
+                admin_url: String::new(),
+                name: String::new(),
+                _dir: Some(dir),
+            });
         }
         let var = backend.env_var();
         let Ok(admin_url) = std::env::var(var) else {
@@ -58,15 +64,26 @@ impl TestDb {
             return None;
         };
         let name = format!("ls_test_{}", uuid::Uuid::new_v4().simple());
-        let admin = Database::connect(admin_url.as_str()).await.expect("connect to the admin database");
+        let admin = Database::connect(admin_url.as_str())
+            .await
+            .expect("connect to the admin database");
         admin
             .execute_unprepared(&format!("CREATE DATABASE {name}"))
             .await
             .expect("create the test database");
         admin.close().await.ok();
-        let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(base, _)| base)
+            .unwrap_or(&admin_url);
         let url = format!("{base}/{name}");
-        Some(TestDb { url, backend, admin_url, name, _dir: None })
+        Some(TestDb {
+            url,
+            backend,
+            admin_url,
+            name,
+            _dir: None,
+        })
     }
 }
 
@@ -78,7 +95,10 @@ impl Drop for TestDb {
         let (admin_url, name, backend) = (self.admin_url.clone(), self.name.clone(), self.backend);
         // Drop runs inside the test's runtime; use a thread with a runtime of its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 let admin = Database::connect(admin_url.as_str()).await.ok()?;
                 let sql = match backend {
@@ -133,7 +153,9 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     }));
     Some(TestApp {
         base: format!("http://127.0.0.1:{port}"),
-        client: log_sentinel::http_client::builder().build().expect("HTTP client"),
+        client: log_sentinel::http_client::builder()
+            .build()
+            .expect("HTTP client"),
         state,
         backend,
         stop: Some(stop),
@@ -194,7 +216,13 @@ impl TestApp {
 
 /// `n` logs, one second apart from `start`, cycling through levels and sources.
 pub fn sample_logs(n: usize, start: i64) -> Vec<NewLog> {
-    let levels = [Level::Info, Level::Warning, Level::Error, Level::Debug, Level::Critical];
+    let levels = [
+        Level::Info,
+        Level::Warning,
+        Level::Error,
+        Level::Debug,
+        Level::Critical,
+    ];
     let sources = ["api", "db", "worker"];
     (0..n)
         .map(|i| NewLog {
@@ -246,28 +274,38 @@ macro_rules! db_test {
 /// Three alerts: OPEN/ERROR on api, ACKNOWLEDGED/CRITICAL on db, RESOLVED/ERROR on db.
 pub async fn insert_alerts(app: &TestApp) {
     use log_sentinel::entities::alert;
-    use sea_orm::{ActiveValue::{NotSet, Set}, EntityTrait};
-    let rows = [("OPEN", "ERROR", "api"), ("ACKNOWLEDGED", "CRITICAL", "db"), ("RESOLVED", "ERROR", "db")]
-        .into_iter()
-        .enumerate()
-        .map(|(i, (status, severity, source))| {
-            let fingerprint = format!("fp-{i}");
-            alert::ActiveModel {
-                id: NotSet,
-                severity: Set(severity.into()),
-                status: Set(status.into()),
-                message: Set(format!("alert {i}")),
-                source: Set(Some(source.into())),
-                rule_id: Set(None),
-                active_fingerprint: Set((status != "RESOLVED").then(|| fingerprint.clone())),
-                fingerprint: Set(fingerprint),
-                occurrences: Set(3),
-                first_seen: Set(JAN_1 + i as i64),
-                last_seen: Set(JAN_1 + 10 + i as i64),
-                acknowledged_at: Set((status == "ACKNOWLEDGED").then_some(JAN_1 + 5)),
-                resolved_at: Set((status == "RESOLVED").then_some(JAN_1 + 5)),
-                log_id: Set(None),
-            }
-        });
-    alert::Entity::insert_many(rows).exec_without_returning(&app.state.db).await.expect("insert alerts");
+    use sea_orm::{
+        ActiveValue::{NotSet, Set},
+        EntityTrait,
+    };
+    let rows = [
+        ("OPEN", "ERROR", "api"),
+        ("ACKNOWLEDGED", "CRITICAL", "db"),
+        ("RESOLVED", "ERROR", "db"),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (status, severity, source))| {
+        let fingerprint = format!("fp-{i}");
+        alert::ActiveModel {
+            id: NotSet,
+            severity: Set(severity.into()),
+            status: Set(status.into()),
+            message: Set(format!("alert {i}")),
+            source: Set(Some(source.into())),
+            rule_id: Set(None),
+            active_fingerprint: Set((status != "RESOLVED").then(|| fingerprint.clone())),
+            fingerprint: Set(fingerprint),
+            occurrences: Set(3),
+            first_seen: Set(JAN_1 + i as i64),
+            last_seen: Set(JAN_1 + 10 + i as i64),
+            acknowledged_at: Set((status == "ACKNOWLEDGED").then_some(JAN_1 + 5)),
+            resolved_at: Set((status == "RESOLVED").then_some(JAN_1 + 5)),
+            log_id: Set(None),
+        }
+    });
+    alert::Entity::insert_many(rows)
+        .exec_without_returning(&app.state.db)
+        .await
+        .expect("insert alerts");
 }

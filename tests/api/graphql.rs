@@ -6,7 +6,9 @@ use crate::{
 };
 
 fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("an error with a code, got {body}"))
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an error with a code, got {body}"))
 }
 
 db_test! {

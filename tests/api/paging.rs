@@ -25,7 +25,12 @@ fn page_ids(body: &Value) -> Vec<i64> {
 
 /// Walks every page forward (or backward) and returns the ids in visiting order.
 /// `during` runs after each page, to change the data under the walk.
-async fn walk(app: &TestApp, size: i64, backward: bool, mut during: impl AsyncFnMut(usize)) -> Vec<i64> {
+async fn walk(
+    app: &TestApp,
+    size: i64,
+    backward: bool,
+    mut during: impl AsyncFnMut(usize),
+) -> Vec<i64> {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     for page_no in 0.. {
@@ -43,14 +48,24 @@ async fn walk(app: &TestApp, size: i64, backward: bool, mut during: impl AsyncFn
         seen.extend(ids);
         during(page_no).await;
         let (more, next) = if backward {
-            (info["hasPreviousPage"].as_bool().unwrap(), info["startCursor"].clone())
+            (
+                info["hasPreviousPage"].as_bool().unwrap(),
+                info["startCursor"].clone(),
+            )
         } else {
-            (info["hasNextPage"].as_bool().unwrap(), info["endCursor"].clone())
+            (
+                info["hasNextPage"].as_bool().unwrap(),
+                info["endCursor"].clone(),
+            )
         };
         if !more {
             break;
         }
-        cursor = Some(next.as_str().expect("a cursor when more pages follow").to_owned());
+        cursor = Some(
+            next.as_str()
+                .expect("a cursor when more pages follow")
+                .to_owned(),
+        );
     }
     seen
 }

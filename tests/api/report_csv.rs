@@ -1,4 +1,7 @@
-use log_sentinel::{domain::{Level, Timestamp}, service::logs::NewLog};
+use log_sentinel::{
+    domain::{Level, Timestamp},
+    service::logs::NewLog,
+};
 
 use crate::{common::JAN_1, db_test};
 

@@ -1,4 +1,7 @@
-use log_sentinel::{domain::{Level, Timestamp}, service::logs::NewLog};
+use log_sentinel::{
+    domain::{Level, Timestamp},
+    service::logs::NewLog,
+};
 use serde_json::Value;
 
 use crate::{
@@ -7,7 +10,11 @@ use crate::{
 };
 
 fn ids(body: &Value) -> Vec<i64> {
-    body.as_array().expect("array").iter().map(|r| r["id"].as_i64().expect("id")).collect()
+    body.as_array()
+        .expect("array")
+        .iter()
+        .map(|r| r["id"].as_i64().expect("id"))
+        .collect()
 }
 
 db_test! {
