@@ -15,7 +15,8 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 /// One invalid input, in FastAPI's `detail[]` shape: where, what, which kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldError {
-    pub loc: Vec<String>,
+    /// Path to the bad value: strings for names, numbers for positions.
+    pub loc: Vec<serde_json::Value>,
     pub msg: String,
     #[serde(rename = "type")]
     pub kind: String,
@@ -26,11 +27,30 @@ pub struct FieldError {
 impl FieldError {
     pub fn new(loc: &[&str], kind: &str, msg: impl Into<String>) -> Self {
         FieldError {
-            loc: loc.iter().map(|s| (*s).to_owned()).collect(),
+            loc: loc.iter().map(|s| serde_json::Value::from(*s)).collect(),
             msg: msg.into(),
             kind: kind.to_owned(),
             input: None,
         }
+    }
+
+    /// Where in the body: `["body", position, field]`.
+    pub fn in_body(position: usize, field: Option<&str>, kind: &str, msg: impl Into<String>) -> Self {
+        let mut loc = vec![serde_json::Value::from("body"), serde_json::Value::from(position)];
+        loc.extend(field.map(serde_json::Value::from));
+        FieldError { loc, msg: msg.into(), kind: kind.to_owned(), input: None }
+    }
+
+    /// The location as dotted text, for GraphQL's `extensions.fields`.
+    pub fn path(&self) -> String {
+        self.loc
+            .iter()
+            .map(|part| match part {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(".")
     }
 
     pub fn with_input(mut self, input: impl Into<serde_json::Value>) -> Self {

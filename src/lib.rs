@@ -13,6 +13,7 @@ pub mod entities;
 pub mod error;
 pub mod graphql;
 pub mod http_client;
+pub mod ingest;
 pub mod rest;
 pub mod service;
 pub mod startup;
@@ -20,7 +21,7 @@ pub mod state;
 pub mod telemetry;
 
 use axum::{Router, extract::DefaultBodyLimit, routing::get};
-use tower_http::trace::TraceLayer;
+use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::state::AppState;
 
@@ -37,6 +38,9 @@ pub fn build_router(state: AppState) -> Router {
     rest::router()
         .with_state(state.clone())
         .merge(graphql)
+        // Both: the layer refuses oversized bodies for every route (413 before reading
+        // when Content-Length says so); the extractor limit is axum's own check.
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
         .layer(TraceLayer::new_for_http())
 }

@@ -4,12 +4,14 @@ use std::{sync::Arc, time::Instant};
 
 use sea_orm::DatabaseConnection;
 
-use crate::config::Config;
+use crate::{config::Config, service::ingest::Ingestor};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
+    /// The one way logs get written.
+    pub ingestor: Ingestor,
     /// When the server started, for `uptime_seconds`.
     pub started: Instant,
 }
@@ -17,6 +19,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: DatabaseConnection, config: Config) -> Self {
         AppState {
+            ingestor: Ingestor::new(db.clone()),
             db,
             config: Arc::new(config),
             started: Instant::now(),

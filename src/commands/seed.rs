@@ -126,7 +126,7 @@ pub async fn run(config: &Config, args: SeedArgs) -> Result<(), AppError> {
             })
             .collect();
         let txn = conn.begin().await?;
-        logs::insert_many(&txn, batch).await?;
+        logs::insert_many(&txn, &batch).await?;
         txn.commit().await?;
         done += n;
     }

@@ -4,5 +4,5 @@
 mod level;
 mod time;
 
-pub use level::{AlertStatus, Level, SortOrder};
+pub use level::{AlertStatus, Level, SortOrder, UnknownLevel};
 pub use time::{Timestamp, parse_timestamp};

@@ -48,7 +48,7 @@ fn assign_code(error: &mut ServerError) {
             app_error.log_if_internal();
             error.message = app_error.public_message();
             if let AppError::Validation(fields) = app_error {
-                let names: Vec<String> = fields.iter().map(|f| f.loc.join(".")).collect();
+                let names: Vec<String> = fields.iter().map(|f| f.path()).collect();
                 error
                     .extensions
                     .get_or_insert_with(Default::default)

@@ -2,10 +2,11 @@
 
 mod connection;
 mod errors;
+mod mutation;
 mod query;
 mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLRequest, GraphQLResponse};
 use axum::{
     extract::{FromRequest, Request, State},
@@ -15,9 +16,10 @@ use axum::{
 
 use crate::{error::AppError, state::AppState};
 
+pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Deep enough for any real query (`logs → edges → node → field` is 4), far short of
 /// what a hostile nesting needs to hurt.
@@ -30,7 +32,7 @@ const MAX_BATCH: usize = 16;
 
 /// Builds the schema; `state` reaches resolvers through `ctx.data::<AppState>()`.
 pub fn build_schema(state: Option<AppState>) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+    let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .extension(errors::ErrorCodes);
@@ -62,8 +64,36 @@ pub async fn get_handler(State(schema): State<AppSchema>, request: Request) -> R
     )
     .await
     {
-        Ok(req) => GraphQLResponse::from(schema.execute(req.into_inner()).await).into_response(),
+        Ok(req) => {
+            let req = req.into_inner();
+            if is_mutation(&req) {
+                // GraphQL-over-HTTP: GET must not change anything (caches, prefetchers).
+                return (
+                    axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                    [(header::ALLOW, "POST")],
+                    axum::Json(serde_json::json!({ "detail": "mutations must be sent with POST" })),
+                )
+                    .into_response();
+            }
+            GraphQLResponse::from(schema.execute(req).await).into_response()
+        }
         Err(rejection) => AppError::BadRequest(rejection.0.to_string()).into_response(),
+    }
+}
+
+/// Whether the operation a request would run is a mutation.
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false; // execution reports the syntax error
+    };
+    let is_mut = |ty: OperationType| ty == OperationType::Mutation;
+    match (&doc.operations, &request.operation_name) {
+        (DocumentOperations::Single(op), _) => is_mut(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name.as_str()).is_some_and(|op| is_mut(op.node.ty))
+        }
+        (DocumentOperations::Multiple(ops), None) => ops.values().any(|op| is_mut(op.node.ty)),
     }
 }
 
@@ -90,4 +120,15 @@ fn graphiql() -> String {
         .endpoint("/graphql")
         .title("Log Sentinel")
         .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn mutations_are_recognised() {
+        let req = async_graphql::Request::new("mutation { ingestLogs(entries: [{message: \"x\"}]) { accepted } }");
+        assert!(super::is_mutation(&req));
+        let req = async_graphql::Request::new("{ status { status } }");
+        assert!(!super::is_mutation(&req));
+    }
 }

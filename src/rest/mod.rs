@@ -2,6 +2,7 @@
 //! parse parameters (FastAPI-shaped 422s), call the query layer, serialise.
 
 mod alerts;
+mod ingest;
 mod logs;
 mod params;
 mod report;
@@ -15,7 +16,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/status", get(status::get_status))
-        .route("/logs", get(logs::list_logs))
+        .route("/logs", get(logs::list_logs).post(ingest::post_logs))
         .route("/logs/{id}", get(logs::get_log))
         .route("/alerts", get(alerts::list_alerts))
         .route("/alerts/{id}", get(alerts::get_alert))

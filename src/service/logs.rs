@@ -131,26 +131,19 @@ pub struct NewLog {
 
 /// Inserts in multi-row statements sized to the backend's bound-parameter limit.
 /// Callers wrap it in a transaction when the batch must be all-or-nothing.
-pub async fn insert_many<C: ConnectionTrait>(db: &C, logs: Vec<NewLog>) -> Result<u64> {
+pub async fn insert_many<C: ConnectionTrait>(db: &C, logs: &[NewLog]) -> Result<u64> {
     const COLUMNS_PER_ROW: usize = 5;
     let rows_per_statement = db::max_bind_params(db.get_database_backend()) / COLUMNS_PER_ROW;
-    let total = logs.len() as u64;
-    let mut logs = logs.into_iter().peekable();
-    while logs.peek().is_some() {
-        let chunk = logs
-            .by_ref()
-            .take(rows_per_statement)
-            .map(|log| log_entry::ActiveModel {
-                id: NotSet,
-                timestamp: Set(log.timestamp.0),
-                level: Set(log.level.as_str().to_owned()),
-                message: Set(log.message),
-                source: Set(log.source),
-                attributes: Set(log.attributes),
-            });
-        LogEntry::insert_many(chunk)
-            .exec_without_returning(db)
-            .await?;
+    for chunk in logs.chunks(rows_per_statement) {
+        let rows = chunk.iter().map(|log| log_entry::ActiveModel {
+            id: NotSet,
+            timestamp: Set(log.timestamp.0),
+            level: Set(log.level.as_str().to_owned()),
+            message: Set(log.message.clone()),
+            source: Set(log.source.clone()),
+            attributes: Set(log.attributes.clone()),
+        });
+        LogEntry::insert_many(rows).exec_without_returning(db).await?;
     }
-    Ok(total)
+    Ok(logs.len() as u64)
 }

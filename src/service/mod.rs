@@ -3,6 +3,7 @@
 //! the same rows by construction. Nothing here knows about HTTP or GraphQL.
 
 pub mod alerts;
+pub mod ingest;
 pub mod logs;
 pub mod page;
 pub mod report;

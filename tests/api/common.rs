@@ -194,7 +194,7 @@ impl TestApp {
     /// Stores logs directly through the query layer, in one transaction.
     pub async fn insert_logs(&self, logs: Vec<NewLog>) {
         let txn = self.state.db.begin().await.expect("begin");
-        logs::insert_many(&txn, logs).await.expect("insert");
+        logs::insert_many(&txn, &logs).await.expect("insert");
         txn.commit().await.expect("commit");
     }
 

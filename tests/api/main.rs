@@ -6,6 +6,7 @@ mod common;
 
 mod cli;
 mod graphql;
+mod ingest;
 mod paging;
 mod report_csv;
 mod rest;

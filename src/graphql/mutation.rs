@@ -1,0 +1,74 @@
+//! Root mutation fields.
+
+use async_graphql::{Context, InputObject, Json, Object, SimpleObject};
+use serde_json::{Map, Value};
+
+use crate::{
+    domain::Timestamp,
+    error::{AppError, FieldError},
+    ingest::parse_entry,
+    state::AppState,
+};
+
+/// One log to store. `level` takes the same names and aliases as the REST API
+/// (`warn`, `err`, syslog numbers as text…); it defaults to INFO and `timestamp` to now.
+#[derive(InputObject)]
+pub struct LogInput {
+    pub message: String,
+    pub level: Option<String>,
+    pub timestamp: Option<Timestamp>,
+    pub source: Option<String>,
+    pub attributes: Option<Json<Value>>,
+}
+
+impl LogInput {
+    /// The JSON shape `POST /logs` takes, so both paths share one validation.
+    fn into_value(self) -> Value {
+        let mut map = Map::new();
+        map.insert("message".into(), Value::String(self.message));
+        if let Some(level) = self.level {
+            map.insert("level".into(), Value::String(level));
+        }
+        if let Some(ts) = self.timestamp {
+            map.insert("timestamp".into(), Value::String(ts.to_string()));
+        }
+        if let Some(source) = self.source {
+            map.insert("source".into(), Value::String(source));
+        }
+        if let Some(Json(attributes)) = self.attributes {
+            map.insert("attributes".into(), attributes);
+        }
+        Value::Object(map)
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct IngestResult {
+    /// Logs stored (all of them: a batch is all-or-nothing).
+    pub accepted: i64,
+}
+
+#[derive(Default)]
+pub struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    /// Stores logs in one transaction; one invalid entry rejects them all, naming it.
+    async fn ingest_logs(&self, ctx: &Context<'_>, entries: Vec<LogInput>) -> async_graphql::Result<IngestResult> {
+        let state = ctx.data::<AppState>()?;
+        let now = Timestamp::now();
+        let logs = entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                parse_entry(entry.into_value(), now).map_err(|e| {
+                    let mut err = FieldError::in_body(i, e.field, e.kind, format!("entry {i}: {}", e.msg));
+                    err.loc[0] = "entries".into();
+                    AppError::Validation(vec![err])
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let accepted = state.ingestor.write(logs).await?;
+        Ok(IngestResult { accepted: accepted as i64 })
+    }
+}
