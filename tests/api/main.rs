@@ -5,6 +5,7 @@
 mod common;
 
 mod cli;
+mod durability;
 mod graphql;
 mod ingest;
 mod paging;
