@@ -4,7 +4,10 @@ use std::{str::FromStr, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, SqlxSqliteConnector};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{
+    ConnectOptions as _,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
 
 use crate::error::AppError;
 
@@ -49,7 +52,9 @@ pub async fn connect(database_url: &str) -> Result<DatabaseConnection, AppError>
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // A CSV export is one long statement by design; not a "slow query".
+            .disable_statement_logging();
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)

@@ -35,10 +35,23 @@ impl FieldError {
     }
 
     /// Where in the body: `["body", position, field]`.
-    pub fn in_body(position: usize, field: Option<&str>, kind: &str, msg: impl Into<String>) -> Self {
-        let mut loc = vec![serde_json::Value::from("body"), serde_json::Value::from(position)];
+    pub fn in_body(
+        position: usize,
+        field: Option<&str>,
+        kind: &str,
+        msg: impl Into<String>,
+    ) -> Self {
+        let mut loc = vec![
+            serde_json::Value::from("body"),
+            serde_json::Value::from(position),
+        ];
         loc.extend(field.map(serde_json::Value::from));
-        FieldError { loc, msg: msg.into(), kind: kind.to_owned(), input: None }
+        FieldError {
+            loc,
+            msg: msg.into(),
+            kind: kind.to_owned(),
+            input: None,
+        }
     }
 
     /// The location as dotted text, for GraphQL's `extensions.fields`.

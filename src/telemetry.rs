@@ -1,6 +1,8 @@
 //! The service's own logs, through `tracing`: readable on a terminal, JSON with
 //! `LOG_FORMAT=json`; `RUST_LOG` sets the filter.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 pub fn init() {
@@ -15,8 +17,10 @@ pub fn init() {
             .with(fmt::layer().json().with_writer(std::io::stderr))
             .try_init()
     } else {
+        // Colours only for a person at a terminal, not for files and log shippers.
+        let ansi = std::io::stderr().is_terminal();
         registry
-            .with(fmt::layer().with_writer(std::io::stderr))
+            .with(fmt::layer().with_ansi(ansi).with_writer(std::io::stderr))
             .try_init()
     };
 }

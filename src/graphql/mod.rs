@@ -126,7 +126,9 @@ fn graphiql() -> String {
 mod tests {
     #[test]
     fn mutations_are_recognised() {
-        let req = async_graphql::Request::new("mutation { ingestLogs(entries: [{message: \"x\"}]) { accepted } }");
+        let req = async_graphql::Request::new(
+            "mutation { ingestLogs(entries: [{message: \"x\"}]) { accepted } }",
+        );
         assert!(super::is_mutation(&req));
         let req = async_graphql::Request::new("{ status { status } }");
         assert!(!super::is_mutation(&req));

@@ -54,7 +54,11 @@ pub struct MutationRoot;
 #[Object]
 impl MutationRoot {
     /// Stores logs in one transaction; one invalid entry rejects them all, naming it.
-    async fn ingest_logs(&self, ctx: &Context<'_>, entries: Vec<LogInput>) -> async_graphql::Result<IngestResult> {
+    async fn ingest_logs(
+        &self,
+        ctx: &Context<'_>,
+        entries: Vec<LogInput>,
+    ) -> async_graphql::Result<IngestResult> {
         let state = ctx.data::<AppState>()?;
         let now = Timestamp::now();
         let logs = entries
@@ -62,13 +66,16 @@ impl MutationRoot {
             .enumerate()
             .map(|(i, entry)| {
                 parse_entry(entry.into_value(), now).map_err(|e| {
-                    let mut err = FieldError::in_body(i, e.field, e.kind, format!("entry {i}: {}", e.msg));
+                    let mut err =
+                        FieldError::in_body(i, e.field, e.kind, format!("entry {i}: {}", e.msg));
                     err.loc[0] = "entries".into();
                     AppError::Validation(vec![err])
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let accepted = state.ingestor.write(logs).await?;
-        Ok(IngestResult { accepted: accepted as i64 })
+        Ok(IngestResult {
+            accepted: accepted as i64,
+        })
     }
 }

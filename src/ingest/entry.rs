@@ -23,7 +23,11 @@ pub struct EntryError {
 
 impl EntryError {
     fn field(field: &'static str, kind: &'static str, msg: impl Into<String>) -> Self {
-        EntryError { field: Some(field), kind, msg: msg.into() }
+        EntryError {
+            field: Some(field),
+            kind,
+            msg: msg.into(),
+        }
     }
 }
 
@@ -38,7 +42,9 @@ pub fn parse_entry(value: Value, now: Timestamp) -> Result<NewLog, EntryError> {
     };
     let message = match map.remove("message") {
         Some(Value::String(s)) => s,
-        None | Some(Value::Null) => return Err(EntryError::field("message", "missing", "Field required")),
+        None | Some(Value::Null) => {
+            return Err(EntryError::field("message", "missing", "Field required"));
+        }
         Some(other) => {
             return Err(EntryError::field(
                 "message",
@@ -49,42 +55,71 @@ pub fn parse_entry(value: Value, now: Timestamp) -> Result<NewLog, EntryError> {
     };
     let level = match map.remove("level") {
         None | Some(Value::Null) => Level::Info,
-        Some(Value::String(s)) => s.parse().map_err(|e: crate::domain::UnknownLevel| EntryError::field("level", "enum", e.to_string()))?,
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .and_then(Level::from_syslog)
-            .ok_or_else(|| EntryError::field("level", "enum", format!("syslog severity must be 0-7, got {n}")))?,
+        Some(Value::String(s)) => s.parse().map_err(|e: crate::domain::UnknownLevel| {
+            EntryError::field("level", "enum", e.to_string())
+        })?,
+        Some(Value::Number(n)) => n.as_i64().and_then(Level::from_syslog).ok_or_else(|| {
+            EntryError::field(
+                "level",
+                "enum",
+                format!("syslog severity must be 0-7, got {n}"),
+            )
+        })?,
         Some(other) => {
-            return Err(EntryError::field("level", "enum", format!("level must be a string or a syslog number, got {}", kind_of(&other))));
+            return Err(EntryError::field(
+                "level",
+                "enum",
+                format!(
+                    "level must be a string or a syslog number, got {}",
+                    kind_of(&other)
+                ),
+            ));
         }
     };
     let timestamp = match map.remove("timestamp") {
         None | Some(Value::Null) => now,
-        Some(Value::String(s)) => parse_timestamp(&s).map_err(|e| EntryError::field("timestamp", "datetime_parsing", e))?,
-        Some(Value::Number(n)) => parse_timestamp(&n.to_string()).map_err(|e| EntryError::field("timestamp", "datetime_parsing", e))?,
+        Some(Value::String(s)) => parse_timestamp(&s)
+            .map_err(|e| EntryError::field("timestamp", "datetime_parsing", e))?,
+        Some(Value::Number(n)) => parse_timestamp(&n.to_string())
+            .map_err(|e| EntryError::field("timestamp", "datetime_parsing", e))?,
         Some(other) => {
             return Err(EntryError::field(
                 "timestamp",
                 "datetime_type",
-                format!("timestamp must be an RFC 3339 string or an epoch number, got {}", kind_of(&other)),
+                format!(
+                    "timestamp must be an RFC 3339 string or an epoch number, got {}",
+                    kind_of(&other)
+                ),
             ));
         }
     };
     let source = match map.remove("source") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.len() > MAX_SOURCE_LEN => {
-            return Err(EntryError::field("source", "string_too_long", format!("source must be at most {MAX_SOURCE_LEN} bytes")));
+            return Err(EntryError::field(
+                "source",
+                "string_too_long",
+                format!("source must be at most {MAX_SOURCE_LEN} bytes"),
+            ));
         }
         Some(Value::String(s)) => Some(s),
         Some(other) => {
-            return Err(EntryError::field("source", "string_type", format!("Input should be a valid string, got {}", kind_of(&other))));
+            return Err(EntryError::field(
+                "source",
+                "string_type",
+                format!("Input should be a valid string, got {}", kind_of(&other)),
+            ));
         }
     };
     let mut attributes = match map.remove("attributes") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(attrs)) => attrs,
         Some(other) => {
-            return Err(EntryError::field("attributes", "dict_type", format!("attributes must be a JSON object, got {}", kind_of(&other))));
+            return Err(EntryError::field(
+                "attributes",
+                "dict_type",
+                format!("attributes must be a JSON object, got {}", kind_of(&other)),
+            ));
         }
     };
     // Unknown top-level fields join the attributes; explicit attributes win.
@@ -137,8 +172,16 @@ mod tests {
     #[test]
     fn defaults_are_info_and_now() {
         let log = parse_entry(json!({"message": "hi"}), NOW).unwrap();
-        assert_eq!((log.level, log.timestamp, log.attributes), (Level::Info, NOW, None));
-        assert_eq!(parse_entry(json!({"message": "x", "level": 3}), NOW).unwrap().level, Level::Error);
+        assert_eq!(
+            (log.level, log.timestamp, log.attributes),
+            (Level::Info, NOW, None)
+        );
+        assert_eq!(
+            parse_entry(json!({"message": "x", "level": 3}), NOW)
+                .unwrap()
+                .level,
+            Level::Error
+        );
     }
 
     #[test]
@@ -148,11 +191,23 @@ mod tests {
             (json!({"message": 5}), Some("message")),
             (json!({"message": "m", "level": "LOUD"}), Some("level")),
             (json!({"message": "m", "level": 9}), Some("level")),
-            (json!({"message": "m", "timestamp": "soon"}), Some("timestamp")),
-            (json!({"message": "m", "timestamp": true}), Some("timestamp")),
+            (
+                json!({"message": "m", "timestamp": "soon"}),
+                Some("timestamp"),
+            ),
+            (
+                json!({"message": "m", "timestamp": true}),
+                Some("timestamp"),
+            ),
             (json!({"message": "m", "source": 1}), Some("source")),
-            (json!({"message": "m", "source": "x".repeat(256)}), Some("source")),
-            (json!({"message": "m", "attributes": [1]}), Some("attributes")),
+            (
+                json!({"message": "m", "source": "x".repeat(256)}),
+                Some("source"),
+            ),
+            (
+                json!({"message": "m", "attributes": [1]}),
+                Some("attributes"),
+            ),
             (json!("just a string"), None),
         ];
         for (value, field) in cases {

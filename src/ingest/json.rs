@@ -17,24 +17,40 @@ pub enum BodyError {
 
 /// Where the first byte that is not UTF-8 sits, for a 400 that points at it.
 pub fn check_utf8(bytes: &[u8]) -> Result<&str, String> {
-    std::str::from_utf8(bytes).map_err(|e| format!("body is not valid UTF-8: invalid byte at offset {}", e.valid_up_to()))
+    std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "body is not valid UTF-8: invalid byte at offset {}",
+            e.valid_up_to()
+        )
+    })
 }
 
 /// A JSON object (one log) or array (many).
 pub fn parse_json(body: &[u8], now: Timestamp) -> Result<Vec<NewLog>, BodyError> {
     let text = check_utf8(body).map_err(BodyError::Malformed)?;
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| BodyError::Malformed(format!("malformed JSON at line {} column {}: {e}", e.line(), e.column())))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        BodyError::Malformed(format!(
+            "malformed JSON at line {} column {}: {e}",
+            e.line(),
+            e.column()
+        ))
+    })?;
     match value {
         Value::Array(items) => items
             .into_iter()
             .enumerate()
-            .map(|(i, item)| parse_entry(item, now).map_err(|error| BodyError::Entry { position: i, error }))
+            .map(|(i, item)| {
+                parse_entry(item, now).map_err(|error| BodyError::Entry { position: i, error })
+            })
             .collect(),
         object @ Value::Object(_) => {
-            Ok(vec![parse_entry(object, now).map_err(|error| BodyError::Entry { position: 0, error })?])
+            Ok(vec![parse_entry(object, now).map_err(|error| {
+                BodyError::Entry { position: 0, error }
+            })?])
         }
-        _ => Err(BodyError::Malformed("expected a JSON object or an array of objects".into())),
+        _ => Err(BodyError::Malformed(
+            "expected a JSON object or an array of objects".into(),
+        )),
     }
 }
 
@@ -50,7 +66,12 @@ pub struct NdjsonParser {
 
 impl NdjsonParser {
     pub fn new(now: Timestamp) -> Self {
-        NdjsonParser { partial: Vec::new(), line_no: 0, now, logs: Vec::new() }
+        NdjsonParser {
+            partial: Vec::new(),
+            line_no: 0,
+            now,
+            logs: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, mut chunk: &[u8]) -> Result<(), BodyError> {
@@ -85,9 +106,14 @@ impl NdjsonParser {
         if text.is_empty() {
             return Ok(());
         }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| BodyError::Malformed(format!("line {n}: malformed JSON at column {}: {e}", e.column())))?;
-        let log = parse_entry(value, self.now).map_err(|error| BodyError::Entry { position: n, error })?;
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            BodyError::Malformed(format!(
+                "line {n}: malformed JSON at column {}: {e}",
+                e.column()
+            ))
+        })?;
+        let log = parse_entry(value, self.now)
+            .map_err(|error| BodyError::Entry { position: n, error })?;
         self.logs.push(log);
         Ok(())
     }
@@ -102,21 +128,35 @@ mod tests {
     #[test]
     fn objects_and_arrays_are_accepted() {
         assert_eq!(parse_json(br#"{"message":"a"}"#, NOW).unwrap().len(), 1);
-        assert_eq!(parse_json(br#"[{"message":"a"},{"message":"b"}]"#, NOW).unwrap().len(), 2);
+        assert_eq!(
+            parse_json(br#"[{"message":"a"},{"message":"b"}]"#, NOW)
+                .unwrap()
+                .len(),
+            2
+        );
         assert_eq!(parse_json(b"[]", NOW).unwrap().len(), 0);
     }
 
     #[test]
     fn a_bad_entry_is_named_by_its_index() {
         let err = parse_json(br#"[{"message":"a"},{"message":"b","level":"x"}]"#, NOW).unwrap_err();
-        assert!(matches!(err, BodyError::Entry { position: 1, .. }), "{err:?}");
+        assert!(
+            matches!(err, BodyError::Entry { position: 1, .. }),
+            "{err:?}"
+        );
     }
 
     #[test]
     fn malformed_json_and_bad_utf8_report_a_position() {
-        let BodyError::Malformed(msg) = parse_json(b"{\"message\": \n oops}", NOW).unwrap_err() else { panic!() };
+        let BodyError::Malformed(msg) = parse_json(b"{\"message\": \n oops}", NOW).unwrap_err()
+        else {
+            panic!()
+        };
         assert!(msg.contains("line 2"), "{msg}");
-        let BodyError::Malformed(msg) = parse_json(b"{\"message\":\"\xff\"}", NOW).unwrap_err() else { panic!() };
+        let BodyError::Malformed(msg) = parse_json(b"{\"message\":\"\xff\"}", NOW).unwrap_err()
+        else {
+            panic!()
+        };
         assert!(msg.contains("offset 12"), "{msg}");
     }
 
@@ -127,10 +167,18 @@ mod tests {
         p.push(b"age\":\"b\"}\n\n").unwrap();
         p.push(b"{\"message\":\"c\"}").unwrap();
         let logs = p.finish().unwrap();
-        assert_eq!(logs.iter().map(|l| l.message.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(
+            logs.iter().map(|l| l.message.as_str()).collect::<Vec<_>>(),
+            ["a", "b", "c"]
+        );
 
         let mut p = NdjsonParser::new(NOW);
-        let err = p.push(b"{\"message\":\"a\"}\n{\"level\":\"INFO\"}\n").unwrap_err();
-        assert!(matches!(err, BodyError::Entry { position: 2, .. }), "{err:?}");
+        let err = p
+            .push(b"{\"message\":\"a\"}\n{\"level\":\"INFO\"}\n")
+            .unwrap_err();
+        assert!(
+            matches!(err, BodyError::Entry { position: 2, .. }),
+            "{err:?}"
+        );
     }
 }

@@ -4,5 +4,7 @@
 
 pub mod entry;
 pub mod json;
+pub mod labels;
+pub mod loki;
 
 pub use entry::{EntryError, parse_entry};

@@ -18,7 +18,11 @@ use crate::{
     state::AppState,
 };
 
-pub async fn post_logs(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<Response> {
+pub async fn post_logs(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
     let now = Timestamp::now();
     let limit = state.config.max_body_bytes;
     let logs = if is_ndjson(&headers) {
@@ -46,13 +50,29 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|ct| ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
-        .is_some_and(|ct| matches!(ct.as_str(), "application/x-ndjson" | "application/ndjson" | "application/jsonl" | "application/x-jsonlines"))
+        .map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|ct| {
+            matches!(
+                ct.as_str(),
+                "application/x-ndjson"
+                    | "application/ndjson"
+                    | "application/jsonl"
+                    | "application/x-jsonlines"
+            )
+        })
 }
 
 /// The whole body, refusing more than `limit` bytes.
 pub(super) async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| read_error(e, limit))
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|e| read_error(e, limit))
 }
 
 /// A body that could not be read: too long, or the client went away.
@@ -72,8 +92,17 @@ fn body_error(err: BodyError, ndjson: bool) -> AppError {
     match err {
         BodyError::Malformed(msg) => AppError::BadRequest(msg),
         BodyError::Entry { position, error } => {
-            let place = if ndjson { format!("line {position}") } else { format!("entry {position}") };
-            AppError::Validation(vec![FieldError::in_body(position, error.field, error.kind, format!("{place}: {}", error.msg))])
+            let place = if ndjson {
+                format!("line {position}")
+            } else {
+                format!("entry {position}")
+            };
+            AppError::Validation(vec![FieldError::in_body(
+                position,
+                error.field,
+                error.kind,
+                format!("{place}: {}", error.msg),
+            )])
         }
     }
 }

@@ -4,12 +4,16 @@
 mod alerts;
 mod ingest;
 mod logs;
+mod loki;
 mod params;
 mod report;
 mod status;
 mod views;
 
-use axum::{Router, routing::get};
+use axum::{
+    Router,
+    routing::{get, post},
+};
 
 use crate::state::AppState;
 
@@ -21,4 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/alerts", get(alerts::list_alerts))
         .route("/alerts/{id}", get(alerts::get_alert))
         .route("/report/csv", get(report::report_csv))
+        .route("/loki/api/v1/push", post(loki::push))
+        .route("/api/prom/push", post(loki::push))
+        .route("/ready", get(loki::ready))
 }

@@ -143,7 +143,9 @@ pub async fn insert_many<C: ConnectionTrait>(db: &C, logs: &[NewLog]) -> Result<
             source: Set(log.source.clone()),
             attributes: Set(log.attributes.clone()),
         });
-        LogEntry::insert_many(rows).exec_without_returning(db).await?;
+        LogEntry::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(logs.len() as u64)
 }

@@ -31,9 +31,16 @@ async fn start_server(database_url: &str) -> (Child, String) {
         .expect("start the server");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let base = loop {
-        let line = lines.next_line().await.expect("read stderr").expect("server exited before listening");
+        let line = lines
+            .next_line()
+            .await
+            .expect("read stderr")
+            .expect("server exited before listening");
         if let Some(at) = line.find("http://127.0.0.1:") {
-            let port: String = line[at + 17..].chars().take_while(char::is_ascii_digit).collect();
+            let port: String = line[at + 17..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
             break format!("http://127.0.0.1:{port}");
         }
     };
@@ -43,7 +50,9 @@ async fn start_server(database_url: &str) -> (Child, String) {
 }
 
 async fn run(backend: Backend) {
-    let Some(db) = TestDb::create(backend).await else { return };
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
     let (mut server, base) = start_server(&db.url).await;
     let client = log_sentinel::http_client::builder().build().unwrap();
 
@@ -98,13 +107,25 @@ async fn run(backend: Backend) {
         .unwrap();
     let stored: HashMap<String, i64> = rows
         .iter()
-        .map(|r| (r.try_get::<String>("", "source").unwrap(), r.try_get::<i64>("", "n").unwrap()))
+        .map(|r| {
+            (
+                r.try_get::<String>("", "source").unwrap(),
+                r.try_get::<i64>("", "n").unwrap(),
+            )
+        })
         .collect();
     for tag in &acknowledged {
-        assert_eq!(stored.get(tag).copied(), Some(LINES_PER_BATCH as i64), "acknowledged batch {tag} is whole");
+        assert_eq!(
+            stored.get(tag).copied(),
+            Some(LINES_PER_BATCH as i64),
+            "acknowledged batch {tag} is whole"
+        );
     }
     for (tag, n) in &stored {
-        assert_eq!(*n, LINES_PER_BATCH as i64, "batch {tag} is whole or absent, never partial");
+        assert_eq!(
+            *n, LINES_PER_BATCH as i64,
+            "batch {tag} is whole or absent, never partial"
+        );
     }
     assert!(stored.len() >= acknowledged.len());
     conn.close().await.ok();

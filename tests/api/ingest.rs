@@ -13,7 +13,10 @@ async fn post(app: &TestApp, content_type: &str, body: impl Into<reqwest::Body>)
         .expect("POST /logs");
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 db_test! {
@@ -101,9 +104,10 @@ db_test! {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_over_max_body_bytes_get_413_and_store_nothing() {
-    let app = crate::common::spawn_app_with(crate::common::Backend::Sqlite, |c| c.max_body_bytes = 4096)
-        .await
-        .expect("sqlite always runs");
+    let app =
+        crate::common::spawn_app_with(crate::common::Backend::Sqlite, |c| c.max_body_bytes = 4096)
+            .await
+            .expect("sqlite always runs");
     let line = format!("{{\"message\":\"{}\"}}\n", "x".repeat(100));
     let big = line.repeat(100); // ~10 KB
     let (code, _) = post(&app, "application/x-ndjson", big.clone()).await;

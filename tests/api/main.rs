@@ -8,6 +8,8 @@ mod cli;
 mod durability;
 mod graphql;
 mod ingest;
+mod loki;
+mod loki_clients;
 mod paging;
 mod report_csv;
 mod rest;

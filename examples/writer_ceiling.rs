@@ -1,0 +1,48 @@
+//! The writer's own ceiling: `service::logs::insert_many` in 1,000-row transactions,
+//! no HTTP and no parsing. Compare with `rusqlite_baseline` to see the ORM's cost.
+//!
+//! Run with: cargo run --release --example writer_ceiling -- --rows 400000
+
+use std::time::Instant;
+
+use clap::Parser;
+use log_sentinel::{
+    domain::{Level, Timestamp},
+    service::logs::{NewLog, insert_many},
+};
+use sea_orm::TransactionTrait;
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, default_value_t = 400_000)]
+    rows: usize,
+    /// Database file (created; must not exist).
+    #[arg(long, default_value = "ceiling.db")]
+    path: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let db = log_sentinel::db::connect(&format!("sqlite://{}", args.path)).await?;
+    log_sentinel::db::migrate(&db).await?;
+    let levels = [Level::Info, Level::Info, Level::Info, Level::Debug, Level::Warning, Level::Error];
+    let rows: Vec<NewLog> = (0..args.rows)
+        .map(|i| NewLog {
+            timestamp: Timestamp(1_795_780_800_000_000 + i as i64),
+            level: levels[i % levels.len()],
+            message: format!("GET /api/v1/orders/{} 200 in {}ms", i * 7919 % 100_000, i % 250),
+            source: Some(format!("svc-{}", i % 8)),
+            attributes: Some(format!("{{\"request_id\":\"{i:x}\"}}")),
+        })
+        .collect();
+    let started = Instant::now();
+    for chunk in rows.chunks(1000) {
+        let txn = db.begin().await?;
+        insert_many(&txn, chunk).await?;
+        txn.commit().await?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!("insert_many: {} rows in {:.2} s, {:.0} rows/s", args.rows, secs, args.rows as f64 / secs);
+    Ok(())
+}

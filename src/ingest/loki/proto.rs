@@ -1,0 +1,50 @@
+//! Loki's push messages (`pkg/push/push.proto`), written out by hand so the build
+//! needs no protoc. Field numbers and types match Loki's, which is all the wire
+//! format sees; the names are Loki's `*Adapter` ones.
+
+/// `logproto.PushRequest`: what Promtail, Alloy, Vector and winston-loki send,
+/// snappy-compressed (block format).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct PushRequest {
+    #[prost(message, repeated, tag = "1")]
+    pub streams: Vec<StreamAdapter>,
+}
+
+/// One stream: its labels as a selector string (`{job="api"}`) and its entries.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StreamAdapter {
+    #[prost(string, tag = "1")]
+    pub labels: String,
+    #[prost(message, repeated, tag = "2")]
+    pub entries: Vec<EntryAdapter>,
+    /// Set by some clients for Loki's sharding; ignored here.
+    #[prost(uint64, tag = "3")]
+    pub hash: u64,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct EntryAdapter {
+    #[prost(message, optional, tag = "1")]
+    pub timestamp: Option<ProtoTimestamp>,
+    #[prost(string, tag = "2")]
+    pub line: String,
+    #[prost(message, repeated, tag = "3")]
+    pub structured_metadata: Vec<LabelPairAdapter>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct LabelPairAdapter {
+    #[prost(string, tag = "1")]
+    pub name: String,
+    #[prost(string, tag = "2")]
+    pub value: String,
+}
+
+/// `google.protobuf.Timestamp`.
+#[derive(Clone, Copy, PartialEq, Eq, prost::Message)]
+pub struct ProtoTimestamp {
+    #[prost(int64, tag = "1")]
+    pub seconds: i64,
+    #[prost(int32, tag = "2")]
+    pub nanos: i32,
+}
