@@ -9,6 +9,7 @@
 //! concurrent writers natively: each request commits its own transaction.
 
 use sea_orm::{DatabaseConnection, DbBackend, TransactionTrait};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, pool::PoolConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::logs::{self, NewLog};
@@ -36,7 +37,7 @@ impl Ingestor {
     pub fn new(db: DatabaseConnection) -> Self {
         let funnel = (db.get_database_backend() == DbBackend::Sqlite).then(|| {
             let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-            tokio::spawn(write_loop(db.clone(), rx));
+            tokio::spawn(write_loop(db.get_sqlite_connection_pool().clone(), rx));
             tx
         });
         Ingestor { db, funnel }
@@ -48,27 +49,25 @@ impl Ingestor {
             return Ok(0);
         }
         let Some(funnel) = &self.funnel else {
-            return write_batch(&self.db, &logs).await;
+            let txn = self.db.begin().await?;
+            let n = logs::insert_many(&txn, &logs).await?;
+            txn.commit().await?;
+            return Ok(n);
         };
         let (done, answer) = oneshot::channel();
+        let stopped = || AppError::Unavailable("the writer has stopped".into());
         funnel
             .send(Job { logs, done })
             .await
-            .map_err(|_| AppError::Unavailable("the writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| AppError::Unavailable("the writer has stopped".into()))?
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 }
 
-async fn write_batch(db: &DatabaseConnection, logs: &[NewLog]) -> Result<u64> {
-    let txn = db.begin().await?;
-    let n = logs::insert_many(&txn, logs).await?;
-    txn.commit().await?;
-    Ok(n)
-}
-
-async fn write_loop(db: DatabaseConnection, mut jobs: mpsc::Receiver<Job>) {
+/// The SQLite writer: one transaction per group of waiting batches, always on the
+/// same connection so the pages it just wrote stay in that connection's cache.
+async fn write_loop(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
+    let mut conn: Option<PoolConnection<Sqlite>> = None;
     while let Some(first) = jobs.recv().await {
         let mut group = vec![first];
         let mut rows = group[0].logs.len();
@@ -81,35 +80,66 @@ async fn write_loop(db: DatabaseConnection, mut jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        if group.len() == 1 {
-            let job = group.remove(0);
-            let result = write_batch(&db, &job.logs).await;
-            let _ = job.done.send(result);
-            continue;
+        let result = match held(&pool, &mut conn).await {
+            Ok(c) => write_group(c, group.iter().map(|job| job.logs.as_slice())).await,
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            conn = None; // start the next group on a fresh connection
         }
-        match write_group(&db, &group).await {
+        match result {
             Ok(()) => {
                 for job in group {
                     let n = job.logs.len() as u64;
                     let _ = job.done.send(Ok(n));
                 }
             }
-            Err(err) => {
+            Err(err) if group.len() > 1 => {
                 tracing::warn!(error = %err, batches = group.len(), "group commit failed; retrying batches one by one");
                 for job in group {
-                    let result = write_batch(&db, &job.logs).await;
-                    let _ = job.done.send(result);
+                    let n = job.logs.len() as u64;
+                    let result = match held(&pool, &mut conn).await {
+                        Ok(c) => write_group(c, std::iter::once(job.logs.as_slice())).await,
+                        Err(e) => Err(e),
+                    };
+                    if result.is_err() {
+                        conn = None;
+                    }
+                    let _ = job.done.send(result.map(|()| n));
+                }
+            }
+            Err(err) => {
+                if let Some(job) = group.pop() {
+                    let _ = job.done.send(Err(err));
                 }
             }
         }
     }
 }
 
-async fn write_group(db: &DatabaseConnection, group: &[Job]) -> Result<()> {
-    let txn = db.begin().await?;
-    for job in group {
-        logs::insert_many(&txn, &job.logs).await?;
+/// The writer's connection, acquired once and kept.
+async fn held<'c>(
+    pool: &SqlitePool,
+    conn: &'c mut Option<PoolConnection<Sqlite>>,
+) -> Result<&'c mut SqliteConnection> {
+    if conn.is_none() {
+        *conn = Some(pool.acquire().await.map_err(internal)?);
     }
-    txn.commit().await?;
-    Ok(())
+    conn.as_deref_mut()
+        .ok_or_else(|| AppError::Unavailable("no database connection".into()))
+}
+
+fn internal(e: sqlx::Error) -> AppError {
+    AppError::Internal(e.into())
+}
+
+async fn write_group<'a>(
+    conn: &mut SqliteConnection,
+    batches: impl Iterator<Item = &'a [NewLog]>,
+) -> Result<()> {
+    let mut txn = sqlx::Connection::begin(conn).await.map_err(internal)?;
+    for batch in batches {
+        logs::insert_many_sqlite(&mut txn, batch).await?;
+    }
+    txn.commit().await.map_err(internal)
 }
