@@ -41,7 +41,7 @@ pub fn parse_entry(value: Value, now: Timestamp) -> Result<NewLog, EntryError> {
         });
     };
     let message = match map.remove("message") {
-        Some(Value::String(s)) => s,
+        Some(Value::String(s)) => super::without_nul(s),
         None | Some(Value::Null) => {
             return Err(EntryError::field("message", "missing", "Field required"));
         }
@@ -102,7 +102,7 @@ pub fn parse_entry(value: Value, now: Timestamp) -> Result<NewLog, EntryError> {
                 format!("source must be at most {MAX_SOURCE_LEN} bytes"),
             ));
         }
-        Some(Value::String(s)) => Some(s),
+        Some(Value::String(s)) => Some(super::without_nul(s)),
         Some(other) => {
             return Err(EntryError::field(
                 "source",
@@ -135,7 +135,8 @@ pub fn parse_entry(value: Value, now: Timestamp) -> Result<NewLog, EntryError> {
     })
 }
 
-fn kind_of(value: &Value) -> &'static str {
+/// How a JSON value is named in error messages.
+pub(crate) fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use self::mapping::Stream;
 pub use self::mapping::{LEVEL_KEYS, Labels, SOURCE_KEYS};
-use super::{json::check_utf8, labels::parse_selector};
+use super::{entry::kind_of, json::check_utf8, labels::parse_selector};
 use crate::{
     domain::{Timestamp, parse_timestamp},
     service::logs::NewLog,
@@ -291,17 +291,6 @@ fn array(value: Option<Value>, name: &str) -> Result<Vec<Value>, String> {
             "`{name}` must be an array, got {}",
             kind_of(&other)
         )),
-    }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "nothing",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

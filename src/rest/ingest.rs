@@ -47,25 +47,24 @@ pub async fn post_logs(
 }
 
 fn is_ndjson(headers: &HeaderMap) -> bool {
+    let ct = media_type(headers);
+    matches!(
+        ct.as_str(),
+        "application/x-ndjson"
+            | "application/ndjson"
+            | "application/jsonl"
+            | "application/x-jsonlines"
+    )
+}
+
+/// The request's media type, lower-cased and without parameters (`; charset=…`).
+pub(super) fn media_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .is_some_and(|ct| {
-            matches!(
-                ct.as_str(),
-                "application/x-ndjson"
-                    | "application/ndjson"
-                    | "application/jsonl"
-                    | "application/x-jsonlines"
-            )
-        })
+        .and_then(|ct| ct.split(';').next())
+        .map(|ct| ct.trim().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 /// The whole body, refusing more than `limit` bytes.

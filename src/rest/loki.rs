@@ -106,17 +106,7 @@ fn looks_like_zlib(body: &[u8]) -> bool {
 /// `application/x-protobuf` is protobuf and `…json` is JSON. Without either, like
 /// Loki, assume protobuf unless the body opens like a JSON object.
 fn is_protobuf(headers: &HeaderMap, body: &[u8]) -> bool {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
+    let content_type = super::ingest::media_type(headers);
     match content_type.as_str() {
         "application/x-protobuf" | "application/protobuf" => true,
         ct if ct.ends_with("json") => false,
