@@ -29,6 +29,8 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
+    /// Print a new access token signed with SECRET_KEY.
+    Token(crate::commands::token::TokenArgs),
     /// Add realistic sample logs and alerts to the database.
     Seed(crate::commands::seed::SeedArgs),
     /// Print status, logs, alerts and the CSV head from a running server.

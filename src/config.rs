@@ -2,9 +2,11 @@
 //! defaults. Parsed once into typed fields and passed down; nothing else reads the
 //! environment.
 
-use std::net::IpAddr;
+use std::{net::IpAddr, time::Duration};
 
 use clap::Args;
+
+use crate::auth::Algorithm;
 
 /// Settings shared by every subcommand that talks to the database or serves.
 #[derive(Args, Clone, Debug)]
@@ -32,9 +34,15 @@ pub struct Config {
     #[arg(long, env = "SECRET_KEY", global = true, hide_env_values = true)]
     pub secret_key: Option<String>,
 
-    /// JWT algorithm: HS256, HS384 or HS512.
-    #[arg(long, env = "ALGORITHM", default_value = "HS256", global = true)]
-    pub algorithm: String,
+    /// JWT algorithm: HS256, HS384 or HS512; tokens signed otherwise are refused.
+    #[arg(
+        long,
+        env = "ALGORITHM",
+        value_enum,
+        default_value = "HS256",
+        global = true
+    )]
+    pub algorithm: Algorithm,
 
     /// Default lifetime of minted tokens, in minutes.
     #[arg(
@@ -53,6 +61,19 @@ pub struct Config {
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
 
+    /// Seconds a client has to send a request's headers, and again its body; slower
+    /// clients get 408 (or, mid-headers, a closed connection). Responses, such as a
+    /// long CSV download, are not limited.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
+
+    /// Whether GraphQL answers introspection (`__schema`, `__type`); `false` hides
+    /// the schema from clients (`log-sentinel schema` still prints it).
+    #[arg(long, env = "GRAPHQL_INTROSPECTION", default_value_t = true, global = true,
+          action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub graphql_introspection: bool,
+
     /// Comma-separated URLs that receive alert notifications.
     #[arg(long, env = "WEBHOOK_URLS", value_delimiter = ',', global = true)]
     pub webhook_urls: Vec<String>,
@@ -66,11 +87,17 @@ impl Config {
             host: IpAddr::from([127, 0, 0, 1]),
             port: 0,
             secret_key: None,
-            algorithm: "HS256".into(),
+            algorithm: Algorithm::Hs256,
             access_token_expire_minutes: 30,
             retention_days: None,
             max_body_bytes: 10 * 1024 * 1024,
             webhook_urls: Vec::new(),
+            request_timeout_secs: 30,
+            graphql_introspection: true,
         }
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
     }
 }

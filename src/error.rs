@@ -4,7 +4,7 @@
 
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -82,6 +82,24 @@ pub enum AppError {
     #[error("{0}")]
     BadRequest(String),
 
+    /// 401 with `WWW-Authenticate: Bearer`; GraphQL `UNAUTHENTICATED`. `invalid_token`:
+    /// a token was sent but is bad (expired, wrong signature or algorithm, garbled),
+    /// which RFC 6750 signals with `error="invalid_token"`. The message never quotes
+    /// the token.
+    #[error("{message}")]
+    Unauthenticated {
+        message: String,
+        invalid_token: bool,
+    },
+
+    /// 403 naming the scope the token lacks; GraphQL `FORBIDDEN`.
+    #[error("this call needs the `{0}` scope, which the token does not grant")]
+    Forbidden(crate::auth::Scope),
+
+    /// 408: the request (headers and body) did not arrive within REQUEST_TIMEOUT_SECS.
+    #[error("the request was not received within {0} seconds")]
+    RequestTimeout(u64),
+
     /// 404; GraphQL `NOT_FOUND`.
     #[error("{0}")]
     NotFound(String),
@@ -113,10 +131,29 @@ impl AppError {
         AppError::Validation(vec![FieldError::new(loc, kind, msg)])
     }
 
+    /// No credentials at all.
+    pub fn missing_token() -> Self {
+        AppError::Unauthenticated {
+            message: "authentication required: send `Authorization: Bearer <token>` (mint one with `log-sentinel token`)".into(),
+            invalid_token: false,
+        }
+    }
+
+    /// Credentials that do not check out; `why` must not quote the token.
+    pub fn invalid_token(why: impl Into<String>) -> Self {
+        AppError::Unauthenticated {
+            message: format!("invalid token: {}", why.into()),
+            invalid_token: true,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -128,9 +165,12 @@ impl AppError {
 
     pub fn graphql_code(&self) -> &'static str {
         match self {
-            AppError::Validation(_) | AppError::BadRequest(_) | AppError::PayloadTooLarge(_) => {
-                "BAD_USER_INPUT"
-            }
+            AppError::Validation(_)
+            | AppError::BadRequest(_)
+            | AppError::PayloadTooLarge(_)
+            | AppError::RequestTimeout(_) => "BAD_USER_INPUT",
+            AppError::Unauthenticated { .. } => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
             AppError::NotFound(_) => "NOT_FOUND",
             _ => "INTERNAL_SERVER_ERROR",
         }
@@ -151,16 +191,55 @@ impl AppError {
             tracing::error!(error = %self, "request failed");
         }
     }
+
+    /// The `WWW-Authenticate` challenge a 401 carries (RFC 6750 section 3).
+    fn challenge(&self) -> Option<HeaderValue> {
+        match self {
+            AppError::Unauthenticated {
+                invalid_token: true,
+                ..
+            } => Some(HeaderValue::from_static(
+                r#"Bearer realm="log-sentinel", error="invalid_token""#,
+            )),
+            AppError::Unauthenticated { .. } => {
+                Some(HeaderValue::from_static(r#"Bearer realm="log-sentinel""#))
+            }
+            _ => None,
+        }
+    }
+
+    /// The same failure as a GraphQL response (`errors[].extensions.code`), for
+    /// requests refused before the schema runs.
+    pub fn into_graphql_response(self) -> Response {
+        self.log_if_internal();
+        let body = json!({
+            "data": null,
+            "errors": [{
+                "message": self.public_message(),
+                "extensions": { "code": self.graphql_code() },
+            }],
+        });
+        self.respond(body)
+    }
+
+    fn respond(self, body: serde_json::Value) -> Response {
+        let mut response = (self.status(), Json(body)).into_response();
+        if let Some(challenge) = self.challenge() {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        response
+    }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log_if_internal();
-        let status = self.status();
-        let body = match self {
+        let body = match &self {
             AppError::Validation(errors) => json!({ "detail": errors }),
             other => json!({ "detail": other.public_message() }),
         };
-        (status, Json(body)).into_response()
+        self.respond(body)
     }
 }

@@ -4,6 +4,7 @@
 //! Layers, outside in: `rest` and `graphql` (thin transport adapters) → `service`
 //! (the one query layer) → `entities` (sea-orm) → the database opened by `db`.
 
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -14,13 +15,14 @@ pub mod error;
 pub mod graphql;
 pub mod http_client;
 pub mod ingest;
+pub mod limits;
 pub mod rest;
 pub mod service;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
 
-use axum::{Router, extract::DefaultBodyLimit, routing::get};
+use axum::{Router, extract::DefaultBodyLimit, middleware, routing::get};
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::state::AppState;
@@ -42,5 +44,15 @@ pub fn build_router(state: AppState) -> Router {
         // when Content-Length says so); the extractor limit is axum's own check.
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.config.request_timeout(),
+            limits::body_deadline,
+        ))
+        // Outside the limits, so a caller without a token learns only that (401),
+        // and around unmatched paths too: an unknown route is not an open one.
+        .layer(middleware::from_fn_with_state(
+            state.auth.clone(),
+            auth::layer::authorize,
+        ))
         .layer(TraceLayer::new_for_http())
 }

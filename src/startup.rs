@@ -2,14 +2,20 @@
 //! shutdown signal. Binding happens in `build` so callers (tests) learn the port
 //! before serving starts.
 
-use std::future::Future;
+use std::{future::Future, pin::pin, time::Duration};
 
-use axum::{ServiceExt, extract::Request};
+use axum::{body::Body, extract::Request};
+use hyper::body::Incoming;
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::{conn::auto, graceful::GracefulShutdown},
+    service::TowerToHyperService,
+};
 use tokio::net::TcpListener;
-use tower::Layer;
+use tower::{Layer, ServiceExt};
 use tower_http::normalize_path::NormalizePathLayer;
 
-use crate::{config::Config, db, error::AppError, state::AppState};
+use crate::{auth::Auth, config::Config, db, error::AppError, state::AppState};
 
 pub struct Application {
     listener: TcpListener,
@@ -24,6 +30,7 @@ impl Application {
                 config.host
             )));
         }
+        let auth = Auth::from_config(&config)?;
         let db = db::connect(&config.database_url).await?;
         db::migrate(&db).await?;
         let listener = TcpListener::bind((config.host, config.port))
@@ -36,7 +43,7 @@ impl Application {
             })?;
         Ok(Application {
             listener,
-            state: AppState::new(db, config),
+            state: AppState::new(db, config, auth),
         })
     }
 
@@ -52,17 +59,73 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    ///
+    /// The accept loop is hyper's own rather than `axum::serve` for one setting:
+    /// a header read timeout (it needs a timer, which `axum::serve` does not give
+    /// hyper), so a client that trickles its headers in cannot hold a connection
+    /// open for ever. HTTP/1 and HTTP/2, with upgrades for WebSockets, as before.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let timeout = self.state.config.request_timeout();
         let router = crate::build_router(self.state);
         // Trailing slashes are trimmed before routing, so `/logs/` is `/logs`.
         let app = NormalizePathLayer::trim_trailing_slash().layer(router);
-        axum::serve(self.listener, ServiceExt::<Request>::into_make_service(app))
-            .with_graceful_shutdown(shutdown)
-            .await
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(timeout);
+        builder.http2().enable_connect_protocol();
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = pin!(shutdown);
+        loop {
+            let stream = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(err) => {
+                        accept_failed(err).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let service = app
+                .clone()
+                .map_request(|request: Request<Incoming>| request.map(Body::new));
+            let connection = builder
+                .serve_connection_with_upgrades(
+                    TokioIo::new(stream),
+                    TowerToHyperService::new(service),
+                )
+                .into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(err) = connection.await {
+                    // Clients hanging up and header timeouts end up here: not our error.
+                    tracing::debug!(error = %err, "connection ended with an error");
+                }
+            });
+        }
+        drop(self.listener);
+        graceful.shutdown().await;
+        Ok(())
     }
+}
+
+/// Accept errors are about one connection (reset before accept) or about the
+/// process (out of file descriptors); for the latter, pause instead of spinning.
+async fn accept_failed(err: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        err.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %err, "cannot accept connections; retrying in a second");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

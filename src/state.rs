@@ -4,7 +4,7 @@ use std::{sync::Arc, time::Instant};
 
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, service::ingest::Ingestor};
+use crate::{auth::Auth, config::Config, service::ingest::Ingestor};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,11 +14,14 @@ pub struct AppState {
     pub ingestor: Ingestor,
     /// When the server started, for `uptime_seconds`.
     pub started: Instant,
+    /// Token checking; open mode when SECRET_KEY is unset.
+    pub auth: Auth,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config) -> Self {
+    pub fn new(db: DatabaseConnection, config: Config, auth: Auth) -> Self {
         AppState {
+            auth,
             ingestor: Ingestor::new(db.clone()),
             db,
             config: Arc::new(config),

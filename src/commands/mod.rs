@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod migrate;
 pub mod seed;
+pub mod token;
 
 use crate::{
     cli::{Cli, Command},
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             print!("{}", crate::graphql::sdl());
             Ok(())
         }
+        Command::Token(args) => token::run(&config, args),
         Command::Seed(args) => seed::run(&config, args).await,
         Command::Demo(args) => demo::run(args).await,
     }

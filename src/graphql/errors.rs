@@ -31,7 +31,15 @@ impl Extension for ErrorCodesExtension {
     }
 }
 
+/// Parse errors quote the offending line, and a hostile query may be one line of
+/// megabytes: keep messages readable and the answer small.
+const MAX_MESSAGE_CHARS: usize = 500;
+
 fn assign_code(error: &mut ServerError) {
+    if let Some((cut, _)) = error.message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        error.message.truncate(cut);
+        error.message.push_str(" …");
+    }
     let has_code = error
         .extensions
         .as_ref()

@@ -2,19 +2,21 @@
 
 mod connection;
 mod errors;
+mod guard;
 mod mutation;
 mod query;
 mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, ParseRequestError, Schema};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLRequest, GraphQLResponse};
 use axum::{
+    Extension,
     extract::{FromRequest, Request, State},
-    http::header,
+    http::{HeaderMap, header},
     response::{Html, IntoResponse, Response},
 };
 
-use crate::{error::AppError, state::AppState};
+use crate::{auth::Claims, error::AppError, state::AppState};
 
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
@@ -31,13 +33,17 @@ const MAX_COMPLEXITY: usize = 50_000;
 const MAX_BATCH: usize = 16;
 
 /// Builds the schema; `state` reaches resolvers through `ctx.data::<AppState>()`.
+/// Per-request data: the caller's `Claims`, when authentication is on.
 pub fn build_schema(state: Option<AppState>) -> AppSchema {
     let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .extension(errors::ErrorCodes);
     if let Some(state) = state {
-        builder = builder.data(state);
+        if !state.config.graphql_introspection {
+            builder = builder.disable_introspection();
+        }
+        builder = builder.data(state.auth.clone()).data(state);
     }
     builder.finish()
 }
@@ -47,17 +53,41 @@ pub fn sdl() -> String {
     build_schema(None).sdl()
 }
 
-/// `GET /graphql`: GraphiQL for a browser (or a bare GET), otherwise a query from
-/// the URL per GraphQL-over-HTTP.
-pub async fn get_handler(State(schema): State<AppSchema>, request: Request) -> Response {
+/// Whether `GET /graphql` answers with the GraphiQL page (a browser, or a bare GET)
+/// rather than running a query. The page is public; a query is not.
+pub fn serves_graphiql(request: &Request) -> bool {
     let wants_html = request
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
-    if wants_html || request.uri().query().is_none_or(str::is_empty) {
+    wants_html || request.uri().query().is_none_or(str::is_empty)
+}
+
+/// A WebSocket handshake on `/graphql` (no query string: subscriptions arrive as
+/// messages on the socket).
+pub fn is_websocket_upgrade(request: &Request) -> bool {
+    let has = |headers: &HeaderMap, name, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|v| v.trim().eq_ignore_ascii_case(token))
+    };
+    let headers = request.headers();
+    has(headers, header::UPGRADE, "websocket")
+        && has(headers, header::CONNECTION, "upgrade")
+        && request.uri().query().is_none_or(str::is_empty)
+}
+
+/// `GET /graphql`: GraphiQL for a browser (or a bare GET), otherwise a query from
+/// the URL per GraphQL-over-HTTP.
+pub async fn get_handler(State(schema): State<AppSchema>, request: Request) -> Response {
+    if serves_graphiql(&request) {
         return Html(graphiql()).into_response();
     }
+    let claims = request.extensions().get::<Claims>().cloned();
     match GraphQLRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(
         request,
         &(),
@@ -75,6 +105,10 @@ pub async fn get_handler(State(schema): State<AppSchema>, request: Request) -> R
                 )
                     .into_response();
             }
+            let req = match claims {
+                Some(claims) => req.data(claims),
+                None => req,
+            };
             GraphQLResponse::from(schema.execute(req).await).into_response()
         }
         Err(rejection) => AppError::BadRequest(rejection.0.to_string()).into_response(),
@@ -100,9 +134,16 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 /// `POST /graphql`: one operation or a batch of at most `MAX_BATCH`.
 pub async fn post_handler(
     State(schema): State<AppSchema>,
-    request: GraphQLBatchRequest,
+    claims: Option<Extension<Claims>>,
+    request: Result<GraphQLBatchRequest<Unreadable>, Unreadable>,
 ) -> Response {
-    let batch = request.into_inner();
+    let limit = schema
+        .data::<AppState>()
+        .map_or(0, |state| state.config.max_body_bytes);
+    let mut batch = match request {
+        Ok(request) => request.into_inner(),
+        Err(Unreadable(err)) => return unreadable(err, limit).into_response(),
+    };
     if let async_graphql::BatchRequest::Batch(ops) = &batch {
         if ops.len() > MAX_BATCH {
             return AppError::BadRequest(format!(
@@ -112,7 +153,38 @@ pub async fn post_handler(
             .into_response();
         }
     }
+    if let Some(Extension(claims)) = claims {
+        batch = batch.data(claims);
+    }
     GraphQLResponse::from(schema.execute_batch(batch).await).into_response()
+}
+
+/// A GraphQL body that could not be read, kept as is until the handler knows the
+/// body limit to name.
+pub struct Unreadable(ParseRequestError);
+
+impl From<ParseRequestError> for Unreadable {
+    fn from(err: ParseRequestError) -> Self {
+        Unreadable(err)
+    }
+}
+
+impl IntoResponse for Unreadable {
+    fn into_response(self) -> Response {
+        unreadable(self.0, 0).into_response()
+    }
+}
+
+/// 413 for a body over the limit (sent without Content-Length, so only reading
+/// finds out), 400 for anything else, in the service's error shape.
+fn unreadable(err: ParseRequestError, limit: usize) -> AppError {
+    match err {
+        ParseRequestError::PayloadTooLarge => AppError::PayloadTooLarge(limit),
+        ParseRequestError::Io(e) if e.to_string().contains("length limit exceeded") => {
+            AppError::PayloadTooLarge(limit)
+        }
+        other => AppError::BadRequest(format!("cannot read the GraphQL request: {other}")),
+    }
 }
 
 fn graphiql() -> String {

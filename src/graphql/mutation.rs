@@ -3,7 +3,9 @@
 use async_graphql::{Context, InputObject, Json, Object, SimpleObject};
 use serde_json::{Map, Value};
 
+use super::guard::RequireScope;
 use crate::{
+    auth::Scope,
     domain::Timestamp,
     error::{AppError, FieldError},
     ingest::parse_entry,
@@ -51,9 +53,17 @@ pub struct IngestResult {
 #[derive(Default)]
 pub struct MutationRoot;
 
-#[Object]
+// Mutations change alerts and rules unless they say otherwise, so the type's guard
+// makes `admin` the default (see `guard`); a field's own guard replaces it.
+/// Changes. With authentication on, `ingestLogs` needs a token with the `ingest`
+/// scope and every other mutation `admin`.
+#[Object(guard = "RequireScope(Scope::Admin)")]
 impl MutationRoot {
     /// Stores logs in one transaction; one invalid entry rejects them all, naming it.
+    #[graphql(
+        guard = "RequireScope(Scope::Ingest)",
+        complexity = "super::query::DB_CALL_COST + child_complexity"
+    )]
     async fn ingest_logs(
         &self,
         ctx: &Context<'_>,

@@ -5,9 +5,11 @@ use async_graphql::{Context, ID, Object};
 
 use super::{
     connection::{Connection, Counted},
+    guard::RequireScope,
     types::{Alert, AlertFilterInput, LogEntry, LogFilterInput, Status},
 };
 use crate::{
+    auth::Scope,
     domain::SortOrder,
     error::AppError,
     service::{alerts, logs, logs::LogFilter, page::PageArgs, status},
@@ -29,9 +31,14 @@ pub fn parse_id(id: &ID, name: &str) -> async_graphql::Result<i64> {
 #[derive(Default)]
 pub struct QueryRoot;
 
-#[Object]
+// The type's guard covers every field, present and future (see `guard`). Each
+// field that goes to the database costs at least `DB_CALL_COST`, so aliases cannot
+// turn one request into thousands of queries.
+/// Reading. With authentication on, every field needs a token with the `read` scope.
+#[Object(guard = "RequireScope(Scope::Read)")]
 impl QueryRoot {
     /// Health of the service and its database.
+    #[graphql(complexity = "DB_CALL_COST + child_complexity")]
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<Status> {
         let state = ctx.data::<AppState>()?;
         let health = status::check(&state.db, state.started).await;
@@ -78,6 +85,7 @@ impl QueryRoot {
     }
 
     /// One log by id, or null.
+    #[graphql(complexity = "DB_CALL_COST + child_complexity")]
     async fn log(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<LogEntry>> {
         let state = ctx.data::<AppState>()?;
         let id = parse_id(&id, "id")?;
@@ -113,6 +121,7 @@ impl QueryRoot {
     }
 
     /// One alert by id, or null.
+    #[graphql(complexity = "DB_CALL_COST + child_complexity")]
     async fn alert(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Alert>> {
         let state = ctx.data::<AppState>()?;
         let id = parse_id(&id, "id")?;
@@ -120,12 +129,17 @@ impl QueryRoot {
     }
 }
 
-/// A page's cost is what it selects times how many rows it may return, so one
-/// query cannot ask for many full pages through aliases.
+/// What one root field that queries the database costs at least: with the limit
+/// of 50 000 in `graphql::MAX_COMPLEXITY`, at most 100 of them fit in a request.
+pub(super) const DB_CALL_COST: usize = 500;
+
+/// A page's cost is one query plus what it selects times how many rows it may
+/// return, so one request can ask neither for many full pages nor for many small
+/// ones through aliases.
 fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
     let rows = first
         .or(last)
         .map(|n| n.clamp(1, crate::service::page::MAX_PAGE_SIZE as i32) as usize)
         .unwrap_or(crate::service::page::DEFAULT_PAGE_SIZE as usize);
-    rows.saturating_mul(child_complexity.max(1))
+    DB_CALL_COST.saturating_add(rows.saturating_mul(child_complexity.max(1)))
 }

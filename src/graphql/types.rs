@@ -8,6 +8,7 @@ use async_graphql::{
 use crate::{
     domain::{AlertStatus, Level, Timestamp},
     entities::{alert, log_entry},
+    ingest::without_nul,
     service::{alerts::AlertFilter, logs::LogFilter},
 };
 
@@ -130,8 +131,9 @@ impl From<LogFilterInput> for LogFilter {
         LogFilter {
             levels: f.levels,
             min_level: f.min_level,
-            source: f.source,
-            search: f.search,
+            // As stored: see `ingest::without_nul`.
+            source: f.source.map(without_nul),
+            search: f.search.map(without_nul),
             since: f.since,
             until: f.until,
         }
@@ -160,7 +162,7 @@ impl AlertFilterInput {
         Ok(AlertFilter {
             status: self.status,
             min_severity: self.min_severity,
-            source: self.source,
+            source: self.source.map(without_nul),
             rule_id,
         })
     }

@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    extract::{Path, RawQuery, State},
+    extract::{Path, RawQuery, State, rejection::PathRejection},
     response::{IntoResponse, Response},
 };
 
@@ -33,8 +33,11 @@ pub async fn list_alerts(
     Ok(Json(rows.iter().map(AlertView::from).collect::<Vec<_>>()).into_response())
 }
 
-pub async fn get_alert(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
-    let id = super::params::path_id(&id)?;
+pub async fn get_alert(
+    State(state): State<AppState>,
+    id: std::result::Result<Path<String>, PathRejection>,
+) -> Result<Response> {
+    let id = super::params::path_id(id)?;
     let alert = alerts::get(&state.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("alert {id} not found")))?;

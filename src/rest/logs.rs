@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    extract::{Path, RawQuery, State},
+    extract::{Path, RawQuery, State, rejection::PathRejection},
     response::{IntoResponse, Response},
 };
 
@@ -40,8 +40,11 @@ pub async fn list_logs(
     Ok(Json(rows.iter().map(LogView::from).collect::<Vec<_>>()).into_response())
 }
 
-pub async fn get_log(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
-    let id = super::params::path_id(&id)?;
+pub async fn get_log(
+    State(state): State<AppState>,
+    id: std::result::Result<Path<String>, PathRejection>,
+) -> Result<Response> {
+    let id = super::params::path_id(id)?;
     let log = logs::get(&state.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("log {id} not found")))?;

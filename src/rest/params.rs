@@ -3,6 +3,8 @@
 
 use std::str::FromStr;
 
+use axum::extract::{Path, rejection::PathRejection};
+
 use crate::{
     domain::{Level, SortOrder, Timestamp, parse_timestamp},
     error::{AppError, FieldError},
@@ -16,6 +18,18 @@ pub struct Params {
 
 impl Params {
     pub fn parse(raw: Option<&str>) -> Result<Self, AppError> {
+        // The decoder below would quietly turn invalid UTF-8 into U+FFFD and search
+        // for that; say what is wrong instead.
+        if let Some(raw) = raw {
+            if percent_encoding::percent_decode_str(raw)
+                .decode_utf8()
+                .is_err()
+            {
+                return Err(AppError::BadRequest(
+                    "the query string is not valid UTF-8 once percent-decoded".into(),
+                ));
+            }
+        }
         let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or_default())
             .map_err(|e| AppError::BadRequest(format!("malformed query string: {e}")))?;
         Ok(Params {
@@ -83,7 +97,9 @@ impl Params {
 
     /// A non-empty string, taken literally.
     pub fn string(&mut self, name: &str) -> Option<String> {
-        self.last(name).filter(|s| !s.is_empty())
+        self.last(name)
+            .filter(|s| !s.is_empty())
+            .map(crate::ingest::without_nul)
     }
 
     /// A value with a `FromStr` whose error explains itself.
@@ -175,15 +191,23 @@ impl Params {
 }
 
 /// A path id: a 422 naming `["path", "id"]` when it is not an integer.
-pub fn path_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse::<i64>().map_err(|_| {
-        AppError::Validation(vec![
-            FieldError::new(
-                &["path", "id"],
-                "int_parsing",
-                "Input should be a valid integer, unable to parse string as an integer",
-            )
-            .with_input(raw),
-        ])
-    })
+/// The `{id}` of a path. A segment that does not even decode (invalid UTF-8 in
+/// its percent-escapes) is as much "not an integer" as `abc`, so it gets the same
+/// 422 rather than axum's plain-text 400.
+pub fn path_id(segment: Result<Path<String>, PathRejection>) -> Result<i64, AppError> {
+    let invalid = |input: Option<&str>| {
+        let error = FieldError::new(
+            &["path", "id"],
+            "int_parsing",
+            "Input should be a valid integer, unable to parse string as an integer",
+        );
+        AppError::Validation(vec![match input {
+            Some(input) => error.with_input(input),
+            None => error,
+        }])
+    };
+    let Ok(Path(raw)) = segment else {
+        return Err(invalid(None));
+    };
+    raw.parse::<i64>().map_err(|_| invalid(Some(&raw)))
 }

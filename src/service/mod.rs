@@ -7,4 +7,5 @@ pub mod ingest;
 pub mod logs;
 pub mod page;
 pub mod report;
+pub mod rules;
 pub mod status;

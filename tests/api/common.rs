@@ -136,6 +136,14 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |_| {}).await
 }
 
+/// The SECRET_KEY of `spawn_protected` servers.
+pub const SECRET: &str = "integration-test-secret-0123456789abcdef";
+
+/// A server with authentication on.
+pub async fn spawn_protected(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |config| config.secret_key = Some(SECRET.into())).await
+}
+
 /// As `spawn_app`, with a chance to adjust the configuration.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
     if std::env::var("TEST_LOG").is_ok() {
@@ -166,6 +174,53 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// A valid ten-minute token for this (protected) server granting `scopes`
+    /// (space-separated; `""` for a token with no scope at all).
+    pub fn token(&self, scopes: &str) -> String {
+        let scopes = if scopes.trim().is_empty() {
+            Vec::new()
+        } else {
+            log_sentinel::auth::Scope::parse_list(scopes).expect("known scopes")
+        };
+        self.state
+            .auth
+            .keys()
+            .expect("a protected server")
+            .mint(
+                &scopes,
+                std::time::Duration::from_secs(600),
+                Some("test".into()),
+            )
+            .expect("mint")
+    }
+
+    /// Sends `request` byte for byte over a fresh TCP connection (no client-side
+    /// normalisation of paths or headers) and returns everything the server
+    /// answers until it closes the connection or `wait` passes.
+    pub async fn raw(&self, request: &[u8], wait: std::time::Duration) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let address = self.base.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("connect");
+        // The server may answer (and close) before taking the whole request.
+        let _ = stream.write_all(request).await;
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(wait, stream.read_to_end(&mut answer)).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    /// Fails unless both tables still hold what they held, and `/status` answers.
+    pub async fn assert_unchanged(&self, logs: i64, alerts: i64) {
+        assert_eq!(self.count("log_entries").await, logs, "log rows changed");
+        assert_eq!(self.count("alerts").await, alerts, "alert rows changed");
+        assert_eq!(
+            self.get("/status").await.status().as_u16(),
+            200,
+            "server still answers"
+        );
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

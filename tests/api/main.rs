@@ -4,9 +4,11 @@
 
 mod common;
 
+mod auth;
 mod cli;
 mod durability;
 mod graphql;
+mod hostile;
 mod ingest;
 mod loki;
 mod loki_clients;

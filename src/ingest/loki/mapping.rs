@@ -59,7 +59,7 @@ impl Stream {
             level: level
                 .or_else(|| level_in_line(&line))
                 .unwrap_or(Level::Info),
-            message: line,
+            message: crate::ingest::without_nul(line),
             source,
             attributes,
         }
@@ -80,7 +80,7 @@ fn source_of(labels: &Labels) -> Option<String> {
     while !value.is_char_boundary(end) {
         end -= 1;
     }
-    Some(value[..end].to_owned())
+    Some(crate::ingest::without_nul(value[..end].to_owned()))
 }
 
 fn attributes_of(labels: &Labels) -> Option<String> {
