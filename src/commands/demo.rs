@@ -12,6 +12,13 @@ pub struct DemoArgs {
     pub base_url: String,
 }
 
+const SAMPLES: [&str; 4] = [
+    r#"{"level":"INFO","source":"demo","message":"service started"}"#,
+    r#"{"level":"WARNING","source":"demo","message":"cache miss ratio at 40%"}"#,
+    r#"{"level":"ERROR","source":"demo","message":"payment gateway timeout after 30s"}"#,
+    r#"{"level":"INFO","source":"demo","message":"GET /api/orders 200 in 12ms"}"#,
+];
+
 pub async fn run(args: DemoArgs) -> Result<(), AppError> {
     let client = crate::http_client::builder()
         .timeout(std::time::Duration::from_secs(30))
@@ -24,6 +31,30 @@ pub async fn run(args: DemoArgs) -> Result<(), AppError> {
             "cannot reach {base}{path}: {e} (is `log-sentinel serve` running?)"
         ))
     };
+
+    // An empty server gets a few sample logs first, so there is something to show.
+    let first: Vec<serde_json::Value> = get("/logs?limit=1")
+        .send()
+        .await
+        .map_err(|e| fail("/logs", e))?
+        .json()
+        .await
+        .map_err(|e| fail("/logs", e))?;
+    if first.is_empty() {
+        println!(
+            "== the server is empty: sending {} sample logs to POST /logs",
+            SAMPLES.len()
+        );
+        let body: String = SAMPLES.iter().map(|line| format!("{line}\n")).collect();
+        client
+            .post(format!("{base}/logs"))
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| fail("/logs", e))?;
+    }
 
     for path in ["/status", "/logs?limit=5", "/alerts?limit=5"] {
         println!("== {path}");

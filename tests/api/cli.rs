@@ -521,3 +521,30 @@ fn the_schema_is_printed_even_with_introspection_off() {
         log_sentinel::graphql::sdl()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_fills_an_empty_server_and_prints_status_logs_alerts_and_csv() {
+    let app = crate::common::spawn_app(crate::common::Backend::Sqlite)
+        .await
+        .expect("sqlite always runs");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_log-sentinel"))
+        .args(["demo", "--base-url", &app.base])
+        .output()
+        .await
+        .expect("run demo");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for heading in [
+        "sending 4 sample logs",
+        "== /status",
+        "== /logs?limit=5",
+        "== /alerts?limit=5",
+        "== /report/csv",
+    ] {
+        assert!(text.contains(heading), "{heading} in {text}");
+    }
+    assert!(text.contains("payment gateway timeout after 30s"));
+    assert!(text.contains("id,timestamp,level,message"));
+    assert!(text.contains("... 4 data rows"), "{text}");
+    assert_eq!(app.count("log_entries").await, 4);
+}
