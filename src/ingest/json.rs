@@ -106,6 +106,10 @@ impl NdjsonParser {
         if text.is_empty() {
             return Ok(());
         }
+        if let Some(log) = super::fast::parse_line(text, self.now) {
+            self.logs.push(log);
+            return Ok(());
+        }
         let value: Value = serde_json::from_str(text).map_err(|e| {
             BodyError::Malformed(format!(
                 "line {n}: malformed JSON at column {}: {e}",

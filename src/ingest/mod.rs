@@ -3,6 +3,7 @@
 //! knows about HTTP beyond the bytes it is given.
 
 pub mod entry;
+mod fast;
 pub mod json;
 pub mod labels;
 pub mod loki;
