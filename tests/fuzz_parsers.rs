@@ -406,14 +406,7 @@ proptest! {
 
 #[test]
 fn every_level_name_parses_back() {
-    for level in [
-        Level::Trace,
-        Level::Debug,
-        Level::Info,
-        Level::Warning,
-        Level::Error,
-        Level::Critical,
-    ] {
+    for level in Level::ALL {
         assert_eq!(level.as_str().parse::<Level>(), Ok(level));
         assert_eq!(level.as_str().to_lowercase().parse::<Level>(), Ok(level));
     }

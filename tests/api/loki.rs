@@ -4,10 +4,7 @@
 use std::io::Write;
 
 use flate2::{Compression, write::GzEncoder};
-use log_sentinel::ingest::loki::proto::{
-    EntryAdapter, LabelPairAdapter, ProtoTimestamp, PushRequest, StreamAdapter,
-};
-use prost::Message;
+use log_sentinel::ingest::loki::proto::{EntryAdapter, PushRequest, StreamAdapter};
 use serde_json::{Value, json};
 
 use crate::{
@@ -47,26 +44,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
     encoder.write_all(bytes).unwrap();
     encoder.finish().unwrap()
-}
-
-fn snappy_protobuf(request: &PushRequest) -> Vec<u8> {
-    snap::raw::Encoder::new()
-        .compress_vec(&request.encode_to_vec())
-        .unwrap()
-}
-
-fn entry(seconds: i64, nanos: i32, line: &str, metadata: &[(&str, &str)]) -> EntryAdapter {
-    EntryAdapter {
-        timestamp: Some(ProtoTimestamp { seconds, nanos }),
-        line: line.into(),
-        structured_metadata: metadata
-            .iter()
-            .map(|(n, v)| LabelPairAdapter {
-                name: n.to_string(),
-                value: v.to_string(),
-            })
-            .collect(),
-    }
 }
 
 /// `(message, level, source, timestamp, attributes)` of every stored log, in order.
@@ -124,18 +101,18 @@ db_test! {
         let request = PushRequest { streams: vec![
             StreamAdapter {
                 labels: r#"{app="shop", level="error", note="say \"hi\"\n"}"#.into(),
-                entries: vec![entry(JAN_1_S, 250_000_000, "proto one", &[]), entry(JAN_1_S + 1, 0, "proto two", &[("level", "info"), ("user", "u-7")])],
+                entries: vec![EntryAdapter::new(JAN_1_S, 250_000_000, "proto one", &[]), EntryAdapter::new(JAN_1_S + 1, 0, "proto two", &[("level", "info"), ("user", "u-7")])],
                 hash: 42,
             },
-            StreamAdapter { labels: "{}".into(), entries: vec![entry(JAN_1_S + 2, 0, "ts=1 level=warn msg=logfmt", &[])], hash: 0 },
+            StreamAdapter { labels: "{}".into(), entries: vec![EntryAdapter::new(JAN_1_S + 2, 0, "ts=1 level=warn msg=logfmt", &[])], hash: 0 },
         ]};
         let headers = [("content-type", "application/x-protobuf")];
-        let (code, text) = push(&app, "/loki/api/v1/push", &headers, snappy_protobuf(&request)).await;
+        let (code, text) = push(&app, "/loki/api/v1/push", &headers, request.to_snappy()).await;
         assert_eq!((code, text.as_str()), (204, ""));
 
         // Older Promtail sent protobuf to the legacy path.
-        let legacy = PushRequest { streams: vec![StreamAdapter { labels: r#"{job="old-promtail"}"#.into(), entries: vec![entry(JAN_1_S + 3, 0, "via prom push", &[])], hash: 0 }] };
-        let (code, _) = push(&app, "/api/prom/push", &headers, snappy_protobuf(&legacy)).await;
+        let legacy = PushRequest { streams: vec![StreamAdapter { labels: r#"{job="old-promtail"}"#.into(), entries: vec![EntryAdapter::new(JAN_1_S + 3, 0, "via prom push", &[])], hash: 0 }] };
+        let (code, _) = push(&app, "/api/prom/push", &headers, legacy.to_snappy()).await;
         assert_eq!(code, 204);
 
         assert_eq!(rows(&app).await, vec![
@@ -179,13 +156,13 @@ db_test! {
         let json_ct = [("content-type", "application/json")];
         let bad_timestamp = json!({"streams": [{"stream": {"job": "x"}, "values": [
             ["1767225600000000000", "fine"], ["1767225600000000000", "fine"], ["yesterday", "bad"]]}]});
-        let bad_labels = PushRequest { streams: vec![StreamAdapter { labels: "{job=unquoted}".into(), entries: vec![entry(JAN_1_S, 0, "x", &[])], hash: 0 }] };
+        let bad_labels = PushRequest { streams: vec![StreamAdapter { labels: "{job=unquoted}".into(), entries: vec![EntryAdapter::new(JAN_1_S, 0, "x", &[])], hash: 0 }] };
         let cases: Vec<Refusal> = vec![
             ("/loki/api/v1/push", &json_ct, b"{\"streams\": [".to_vec(), 400, "invalid JSON push request at line 1"),
             ("/loki/api/v1/push", &json_ct, bad_timestamp.to_string().into_bytes(), 400, "error at stream 0 entry 2: invalid timestamp \"yesterday\""),
             ("/loki/api/v1/push", &protobuf, b"not snappy at all".to_vec(), 400, "invalid snappy"),
             ("/loki/api/v1/push", &protobuf, snap::raw::Encoder::new().compress_vec(b"\x0a\xff\xff").unwrap(), 400, "invalid protobuf push request"),
-            ("/loki/api/v1/push", &protobuf, snappy_protobuf(&bad_labels), 400, "error at stream 0: invalid labels \"{job=unquoted}\""),
+            ("/loki/api/v1/push", &protobuf, bad_labels.to_snappy(), 400, "error at stream 0: invalid labels \"{job=unquoted}\""),
             ("/api/prom/push", &json_ct, json!({"streams": [{"labels": "{a=\"b\"}", "entries": [{"line": "no ts"}]}]}).to_string().into_bytes(), 400, "error at stream 0 entry 0: missing `ts`"),
             ("/loki/api/v1/push", &[("content-type", "application/json"), ("content-encoding", "gzip")], b"not gzip".to_vec(), 400, "invalid gzip body"),
             ("/loki/api/v1/push", &[("content-type", "application/json"), ("content-encoding", "br")], b"{}".to_vec(), 415, "unsupported Content-Encoding \"br\""),
@@ -220,7 +197,7 @@ db_test! {
     async fn an_empty_push_is_204_and_ready_answers(app: TestApp) {
         assert_eq!(push_json(&app, "/loki/api/v1/push", json!({"streams": []})).await.0, 204);
         let headers = [("content-type", "application/x-protobuf")];
-        assert_eq!(push(&app, "/loki/api/v1/push", &headers, snappy_protobuf(&PushRequest::default())).await.0, 204);
+        assert_eq!(push(&app, "/loki/api/v1/push", &headers, PushRequest::default().to_snappy()).await.0, 204);
         assert_eq!(app.count("log_entries").await, 0);
 
         let response = app.get("/ready").await;
@@ -254,11 +231,11 @@ async fn compression_bombs_get_413_and_store_nothing() {
     let request = PushRequest {
         streams: vec![StreamAdapter {
             labels: "{}".into(),
-            entries: vec![entry(JAN_1_S, 0, &line, &[])],
+            entries: vec![EntryAdapter::new(JAN_1_S, 0, &line, &[])],
             hash: 0,
         }],
     };
-    let snappy = snappy_protobuf(&request);
+    let snappy = request.to_snappy();
     assert!(snappy.len() < 64 * 1024);
     let (code, _) = push(
         &app,

@@ -48,3 +48,31 @@ pub struct ProtoTimestamp {
     #[prost(int32, tag = "2")]
     pub nanos: i32,
 }
+
+impl PushRequest {
+    /// The body Promtail sends: protobuf, then snappy's block format.
+    pub fn to_snappy(&self) -> Vec<u8> {
+        use prost::Message as _;
+        // Compressing an in-memory buffer cannot fail short of exhausting memory.
+        snap::raw::Encoder::new()
+            .compress_vec(&self.encode_to_vec())
+            .unwrap_or_default()
+    }
+}
+
+impl EntryAdapter {
+    /// One entry: a timestamp, a line and its structured metadata.
+    pub fn new(seconds: i64, nanos: i32, line: &str, metadata: &[(&str, &str)]) -> Self {
+        EntryAdapter {
+            timestamp: Some(ProtoTimestamp { seconds, nanos }),
+            line: line.into(),
+            structured_metadata: metadata
+                .iter()
+                .map(|(n, v)| LabelPairAdapter {
+                    name: (*n).to_owned(),
+                    value: (*v).to_owned(),
+                })
+                .collect(),
+        }
+    }
+}

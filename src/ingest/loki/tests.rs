@@ -1,11 +1,10 @@
 //! The three push formats end to end: bytes in, `NewLog`s (or a named error) out.
 
-use prost::Message;
 use serde_json::{Value, json};
 
 use super::{
     PushError, parse_json_push, parse_protobuf_push,
-    proto::{EntryAdapter, LabelPairAdapter, ProtoTimestamp, PushRequest, StreamAdapter},
+    proto::{EntryAdapter, PushRequest, StreamAdapter},
 };
 use crate::{
     domain::{Level, Timestamp},
@@ -20,26 +19,6 @@ fn attrs(log: &NewLog) -> Value {
     log.attributes
         .as_deref()
         .map_or(Value::Null, |a| serde_json::from_str(a).unwrap())
-}
-
-fn snappy(request: &PushRequest) -> Vec<u8> {
-    snap::raw::Encoder::new()
-        .compress_vec(&request.encode_to_vec())
-        .unwrap()
-}
-
-fn entry(seconds: i64, nanos: i32, line: &str, metadata: &[(&str, &str)]) -> EntryAdapter {
-    EntryAdapter {
-        timestamp: Some(ProtoTimestamp { seconds, nanos }),
-        line: line.into(),
-        structured_metadata: metadata
-            .iter()
-            .map(|(n, v)| LabelPairAdapter {
-                name: n.to_string(),
-                value: v.to_string(),
-            })
-            .collect(),
-    }
 }
 
 fn stream(labels: &str, entries: Vec<EntryAdapter>) -> StreamAdapter {
@@ -116,8 +95,8 @@ fn protobuf_with_snappy_maps_like_json() {
             stream(
                 "{service_name=\"billing\", level=\"debug\"}",
                 vec![
-                    entry(JAN_1_S, 5_000, "one", &[]),
-                    entry(
+                    EntryAdapter::new(JAN_1_S, 5_000, "one", &[]),
+                    EntryAdapter::new(
                         JAN_1_S + 1,
                         0,
                         "two",
@@ -125,10 +104,13 @@ fn protobuf_with_snappy_maps_like_json() {
                     ),
                 ],
             ),
-            stream("{}", vec![entry(JAN_1_S, 0, "ts=1 level=warn msg=x", &[])]),
+            stream(
+                "{}",
+                vec![EntryAdapter::new(JAN_1_S, 0, "ts=1 level=warn msg=x", &[])],
+            ),
         ],
     };
-    let logs = parse_protobuf_push(&snappy(&request), LIMIT).unwrap();
+    let logs = parse_protobuf_push(&request.to_snappy(), LIMIT).unwrap();
     assert_eq!(logs.len(), 3);
     assert_eq!(logs[0].timestamp, Timestamp(JAN_1_S * 1_000_000 + 5));
     assert_eq!(
@@ -164,7 +146,7 @@ fn empty_pushes_are_no_logs() {
         0
     );
     assert_eq!(
-        parse_protobuf_push(&snappy(&PushRequest::default()), LIMIT)
+        parse_protobuf_push(&PushRequest::default().to_snappy(), LIMIT)
             .unwrap()
             .len(),
         0
@@ -254,7 +236,7 @@ fn bad_protobuf_bodies_are_refused() {
     let bad_labels = PushRequest {
         streams: vec![stream("{a=\"b\"}", vec![]), stream("job=\"x\"", vec![])],
     };
-    let err = parse_protobuf_push(&snappy(&bad_labels), LIMIT)
+    let err = parse_protobuf_push(&bad_labels.to_snappy(), LIMIT)
         .unwrap_err()
         .to_string();
     assert!(
@@ -265,10 +247,13 @@ fn bad_protobuf_bodies_are_refused() {
     let bad_nanos = PushRequest {
         streams: vec![stream(
             "{}",
-            vec![entry(1, 0, "ok", &[]), entry(1, -1, "bad", &[])],
+            vec![
+                EntryAdapter::new(1, 0, "ok", &[]),
+                EntryAdapter::new(1, -1, "bad", &[]),
+            ],
         )],
     };
-    let err = parse_protobuf_push(&snappy(&bad_nanos), LIMIT)
+    let err = parse_protobuf_push(&bad_nanos.to_snappy(), LIMIT)
         .unwrap_err()
         .to_string();
     assert!(
@@ -277,19 +262,23 @@ fn bad_protobuf_bodies_are_refused() {
     );
 
     let huge_seconds = PushRequest {
-        streams: vec![stream("{}", vec![entry(i64::MAX / 2, 0, "far", &[])])],
+        streams: vec![stream(
+            "{}",
+            vec![EntryAdapter::new(i64::MAX / 2, 0, "far", &[])],
+        )],
     };
-    let err = parse_protobuf_push(&snappy(&huge_seconds), LIMIT)
+    let err = parse_protobuf_push(&huge_seconds.to_snappy(), LIMIT)
         .unwrap_err()
         .to_string();
     assert!(err.contains("out of range"), "{err}");
 
-    let mut no_ts = entry(1, 0, "x", &[]);
+    let mut no_ts = EntryAdapter::new(1, 0, "x", &[]);
     no_ts.timestamp = None;
     let err = parse_protobuf_push(
-        &snappy(&PushRequest {
+        &PushRequest {
             streams: vec![stream("{}", vec![no_ts])],
-        }),
+        }
+        .to_snappy(),
         LIMIT,
     )
     .unwrap_err();
@@ -302,9 +291,12 @@ fn bad_protobuf_bodies_are_refused() {
 #[test]
 fn a_snappy_body_that_would_decompress_past_the_limit_is_too_large() {
     let request = PushRequest {
-        streams: vec![stream("{}", vec![entry(1, 0, &"x".repeat(10_000), &[])])],
+        streams: vec![stream(
+            "{}",
+            vec![EntryAdapter::new(1, 0, &"x".repeat(10_000), &[])],
+        )],
     };
-    let body = snappy(&request);
+    let body = request.to_snappy();
     assert!(body.len() < 1_000, "snappy shrinks repetition");
     assert_eq!(
         parse_protobuf_push(&body, 4_096),
