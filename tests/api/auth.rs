@@ -302,16 +302,7 @@ async fn each_scope_opens_exactly_its_surfaces() {
             assert!(body["errors"].is_null(), "[{granted}] {body}");
             assert!(body["data"]["logs"]["totalCount"].as_i64().is_some());
         } else {
-            assert_eq!(
-                body["errors"][0]["extensions"]["code"], "FORBIDDEN",
-                "[{granted}] {body}"
-            );
-            assert!(
-                body["errors"][0]["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("`read`")
-            );
+            assert_forbidden(&body, "read", granted);
         }
         let by_get: Value = app
             .client
@@ -343,16 +334,7 @@ async fn each_scope_opens_exactly_its_surfaces() {
             );
             expected_rows += 1;
         } else {
-            assert_eq!(
-                body["errors"][0]["extensions"]["code"], "FORBIDDEN",
-                "[{granted}] {body}"
-            );
-            assert!(
-                body["errors"][0]["message"]
-                    .as_str()
-                    .unwrap()
-                    .contains("`ingest`")
-            );
+            assert_forbidden(&body, "ingest", granted);
         }
         assert_eq!(app.count("log_entries").await, expected_rows, "[{granted}]");
     }
@@ -450,4 +432,17 @@ async fn open_mode_needs_no_token_and_ignores_one() {
         .await;
     assert_eq!(body["data"]["ingestLogs"]["accepted"], 1, "{body}");
     app.assert_unchanged(2, 0).await;
+}
+
+/// A GraphQL answer refusing the call for lack of `scope`, naming it.
+fn assert_forbidden(body: &Value, scope: &str, granted: &str) {
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "[{granted}] {body}"
+    );
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!("`{scope}`")),
+        "[{granted}] {body}"
+    );
 }
