@@ -77,6 +77,37 @@ pub struct Config {
     /// Comma-separated URLs that receive alert notifications.
     #[arg(long, env = "WEBHOOK_URLS", value_delimiter = ',', global = true)]
     pub webhook_urls: Vec<String>,
+
+    /// Seconds one webhook delivery attempt may take.
+    #[arg(long, env = "WEBHOOK_TIMEOUT_SECS", default_value_t = 10, global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_timeout_secs: u64,
+
+    /// Attempts per webhook delivery before it is given up (and logged).
+    #[arg(long, env = "WEBHOOK_MAX_ATTEMPTS", default_value_t = 6, global = true,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub webhook_max_attempts: u32,
+
+    /// Wait before the first retry, in milliseconds; doubled for each further one.
+    #[arg(long, env = "WEBHOOK_BACKOFF_MS", default_value_t = 500, global = true)]
+    pub webhook_backoff_ms: u64,
+
+    /// Notifications waiting for delivery at most; beyond that new ones are dropped
+    /// (and counted), so a dead receiver cannot grow memory.
+    #[arg(long, env = "WEBHOOK_QUEUE", default_value_t = 10_000, global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_queue: u64,
+
+    /// The address users reach this server at, for links in notifications
+    /// (`externalURL`, `generatorURL`). Default: http://HOST:PORT.
+    #[arg(long, env = "EXTERNAL_URL", global = true)]
+    pub external_url: Option<String>,
+
+    /// Events kept for a live-tail subscriber that reads slower than logs arrive;
+    /// past that it skips ahead and is told how many it missed.
+    #[arg(long, env = "LIVE_TAIL_BUFFER", default_value_t = 4096, global = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub live_tail_buffer: u64,
 }
 
 impl Config {
@@ -92,6 +123,12 @@ impl Config {
             retention_days: None,
             max_body_bytes: 10 * 1024 * 1024,
             webhook_urls: Vec::new(),
+            webhook_timeout_secs: 10,
+            webhook_max_attempts: 6,
+            webhook_backoff_ms: 500,
+            webhook_queue: 10_000,
+            external_url: None,
+            live_tail_buffer: 4096,
             request_timeout_secs: 30,
             graphql_introspection: true,
         }
@@ -99,5 +136,13 @@ impl Config {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// Where clients reach this server, for links sent elsewhere.
+    pub fn external_url(&self) -> String {
+        match &self.external_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}:{}", self.host, self.port),
+        }
     }
 }

@@ -114,6 +114,44 @@ pub fn max_bind_params(backend: DbBackend) -> usize {
     }
 }
 
+/// Runs `attempt` again (up to six times in all, with a growing random pause) when the database chose it as a
+/// deadlock victim: PostgreSQL's 40P01, and 40001 (serialization failure, which is
+/// also how MySQL reports a deadlock). The database rolled it back; a rerun is safe.
+pub async fn retry_deadlocks<T, F, Fut>(mut attempt: F) -> Result<T, AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+{
+    const ATTEMPTS: u32 = 6;
+    let mut n = 1;
+    loop {
+        match attempt().await {
+            Err(AppError::Db(e)) if n < ATTEMPTS && is_deadlock(&e) => {
+                tracing::debug!(attempt = n, "transaction lost a deadlock; retrying");
+                // Retrying at once tends to meet the same transactions again; a
+                // random, growing pause lets them finish first.
+                let ceiling = 5u64 << n;
+                let pause = rand::random_range(ceiling / 2..=ceiling);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                n += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_deadlock(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    match e.as_ref() {
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40P01" | "40001")),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ pub mod http_client;
 pub mod ingest;
 pub mod limits;
 pub mod rest;
+pub mod sentinel;
 pub mod service;
 pub mod startup;
 pub mod state;

@@ -41,10 +41,14 @@ impl Application {
                     config.host, config.port
                 ))
             })?;
-        Ok(Application {
-            listener,
-            state: AppState::new(db, config, auth),
-        })
+        let mut config = config;
+        // PORT=0 picks a free port; links this server sends name the real one.
+        if let Ok(addr) = listener.local_addr() {
+            config.port = addr.port();
+        }
+        let state = AppState::new(db, config, auth);
+        state.sentinel.start().await?;
+        Ok(Application { listener, state })
     }
 
     pub fn port(&self) -> u16 {

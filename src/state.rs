@@ -4,7 +4,12 @@ use std::{sync::Arc, time::Instant};
 
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::Auth, config::Config, service::ingest::Ingestor};
+use crate::{
+    auth::Auth,
+    config::Config,
+    sentinel::{Events, Notifier, Sentinel, WebhookSettings},
+    service::ingest::Ingestor,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,13 +21,22 @@ pub struct AppState {
     pub started: Instant,
     /// Token checking; open mode when SECRET_KEY is unset.
     pub auth: Auth,
+    /// Committed logs and alert changes, for subscriptions.
+    pub events: Events,
+    /// Rules, alert lifecycle, notifications.
+    pub sentinel: Sentinel,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, config: Config, auth: Auth) -> Self {
+        let events = Events::new(config.live_tail_buffer as usize);
+        let notifier = Notifier::start(WebhookSettings::from_config(&config));
+        let sentinel = Sentinel::new(db.clone(), events.clone(), notifier);
         AppState {
             auth,
-            ingestor: Ingestor::new(db.clone()),
+            ingestor: Ingestor::new(db.clone(), sentinel.clone()),
+            events,
+            sentinel,
             db,
             config: Arc::new(config),
             started: Instant::now(),

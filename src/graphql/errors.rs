@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use async_graphql::{
     Response, ServerError,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest},
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe},
+    futures_util::stream::{BoxStream, StreamExt},
 };
 
 use crate::error::AppError;
@@ -28,6 +29,22 @@ impl Extension for ErrorCodesExtension {
         let mut response = next.run(ctx).await;
         response.errors.iter_mut().for_each(assign_code);
         response
+    }
+
+    /// The same for every item of a subscription (WebSocket), including the errors
+    /// raised while it starts (a guard, a bad filter).
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream)
+            .map(|mut response| {
+                response.errors.iter_mut().for_each(assign_code);
+                response
+            })
+            .boxed()
     }
 }
 

@@ -5,23 +5,39 @@ mod errors;
 mod guard;
 mod mutation;
 mod query;
+mod rules;
+mod stats;
+mod subscription;
 mod types;
 
-use async_graphql::{EmptySubscription, ParseRequestError, Schema};
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLRequest, GraphQLResponse};
+use std::sync::{Arc, OnceLock};
+
+use async_graphql::{Data, ParseRequestError, Schema, http::WebSocketProtocols};
+use async_graphql_axum::{
+    GraphQLBatchRequest, GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket,
+};
 use axum::{
     Extension,
-    extract::{FromRequest, Request, State},
+    extract::{
+        FromRequest, FromRequestParts, Request, State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, WebSocket},
+    },
     http::{HeaderMap, header},
     response::{Html, IntoResponse, Response},
 };
+use futures::{SinkExt, StreamExt, future};
 
-use crate::{auth::Claims, error::AppError, state::AppState};
+use crate::{
+    auth::{Auth, Claims},
+    error::AppError,
+    state::AppState,
+};
 
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Deep enough for any real query (`logs → edges → node → field` is 4), far short of
 /// what a hostile nesting needs to hurt.
@@ -35,7 +51,7 @@ const MAX_BATCH: usize = 16;
 /// Builds the schema; `state` reaches resolvers through `ctx.data::<AppState>()`.
 /// Per-request data: the caller's `Claims`, when authentication is on.
 pub fn build_schema(state: Option<AppState>) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    let mut builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .extension(errors::ErrorCodes);
@@ -81,9 +97,13 @@ pub fn is_websocket_upgrade(request: &Request) -> bool {
         && request.uri().query().is_none_or(str::is_empty)
 }
 
-/// `GET /graphql`: GraphiQL for a browser (or a bare GET), otherwise a query from
-/// the URL per GraphQL-over-HTTP.
+/// `GET /graphql`: a WebSocket for subscriptions, GraphiQL for a browser (or a bare
+/// GET), otherwise a query from the URL per GraphQL-over-HTTP.
 pub async fn get_handler(State(schema): State<AppSchema>, request: Request) -> Response {
+    // First: a handshake has no query string either, so it would get the page.
+    if is_websocket_upgrade(&request) {
+        return websocket(schema, request).await;
+    }
     if serves_graphiql(&request) {
         return Html(graphiql()).into_response();
     }
@@ -187,9 +207,113 @@ fn unreadable(err: ParseRequestError, limit: usize) -> AppError {
     }
 }
 
+/// The WebSocket handshake: GraphQL over `graphql-transport-ws`, or the legacy
+/// `graphql-ws` (subscriptions-transport-ws), whichever the client offers first.
+async fn websocket(schema: AppSchema, request: Request) -> Response {
+    // Set by the auth middleware when the handshake carried a valid Authorization
+    // header; `connection_init` may then leave the token out.
+    let from_upgrade = request.extensions().get::<Claims>().cloned();
+    let (mut parts, _body) = request.into_parts();
+    let (Some(name), Ok(protocol)) = (
+        subprotocol(&parts.headers),
+        GraphQLProtocol::from_request_parts(&mut parts, &()).await,
+    ) else {
+        return AppError::BadRequest(
+            "a GraphQL WebSocket needs `Sec-WebSocket-Protocol: graphql-transport-ws` (or the legacy `graphql-ws`)".into(),
+        )
+        .into_response();
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let (Some(auth), Some(state)) = (schema.data::<Auth>(), schema.data::<AppState>()) else {
+        return AppError::Internal(anyhow::anyhow!("the schema was built without its state"))
+            .into_response();
+    };
+    let auth = auth.clone();
+    upgrade
+        // Named here rather than async-graphql-axum's fixed preference list, so the
+        // answer names the protocol `GraphQLProtocol` picked.
+        .protocols([name.sec_websocket_protocol()])
+        .max_message_size(state.config.max_body_bytes)
+        .on_upgrade(move |socket| serve_websocket(socket, schema, protocol, auth, from_upgrade))
+}
+
+/// The client's first GraphQL subprotocol, chosen as `GraphQLProtocol` chooses.
+fn subprotocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
+    headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)?
+        .to_str()
+        .ok()?
+        .split(',')
+        .find_map(|name| name.trim().parse().ok())
+}
+
+/// Runs one connection: `connection_init` must carry a token (see
+/// `Auth::authenticate_connection_init`) whose claims the subscription guards then
+/// see; without one the socket is closed with 4403.
+async fn serve_websocket(
+    socket: WebSocket,
+    schema: AppSchema,
+    protocol: GraphQLProtocol,
+    auth: Auth,
+    from_upgrade: Option<Claims>,
+) {
+    let refusal = Arc::new(OnceLock::<String>::new());
+    let (sink, stream) = socket.split();
+    let sink = sink.with({
+        let refusal = Arc::clone(&refusal);
+        move |message| future::ready(Ok::<_, axum::Error>(forbidden_close(message, &refusal)))
+    });
+    GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+        .on_connection_init(move |payload| async move {
+            match auth.authenticate_connection_init(&payload, from_upgrade) {
+                Ok(claims) => {
+                    let mut data = Data::default();
+                    if let Some(claims) = claims {
+                        data.insert(claims);
+                    }
+                    Ok(data)
+                }
+                Err(err) => {
+                    let message = err.public_message();
+                    let _ = refusal.set(message.clone());
+                    Err(async_graphql::Error::new(message))
+                }
+            }
+        })
+        .serve()
+        .await;
+}
+
+/// async-graphql closes a refused `connection_init` with 1002 (protocol error);
+/// graphql-transport-ws defines 4403 Forbidden for it, so that is what clients get.
+fn forbidden_close(message: Message, refusal: &OnceLock<String>) -> Message {
+    match (message, refusal.get()) {
+        (Message::Close(Some(_)), Some(why)) => Message::Close(Some(CloseFrame {
+            code: 4403,
+            reason: close_reason(&format!("Forbidden: {why}")).into(),
+        })),
+        (message, _) => message,
+    }
+}
+
+/// A close frame's reason is at most 123 bytes (RFC 6455 5.5): clients reject a
+/// longer one as a protocol error and never see the code.
+fn close_reason(text: &str) -> String {
+    let mut end = text.len().min(123);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
 fn graphiql() -> String {
     async_graphql::http::GraphiQLSource::build()
         .endpoint("/graphql")
+        // GraphiQL turns the path into ws:// or wss:// on the page's own origin.
+        .subscription_endpoint("/graphql")
         .title("Log Sentinel")
         .finish()
 }
@@ -204,5 +328,17 @@ mod tests {
         assert!(super::is_mutation(&req));
         let req = async_graphql::Request::new("{ status { status } }");
         assert!(!super::is_mutation(&req));
+    }
+
+    #[test]
+    fn close_reasons_fit_a_frame() {
+        let long = "é".repeat(100);
+        let reason = super::close_reason(&long);
+        assert!(
+            reason.len() <= 123 && reason.len() >= 121,
+            "{}",
+            reason.len()
+        );
+        assert_eq!(super::close_reason("short"), "short");
     }
 }

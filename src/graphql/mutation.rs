@@ -1,14 +1,20 @@
 //! Root mutation fields.
 
-use async_graphql::{Context, InputObject, Json, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use serde_json::{Map, Value};
 
-use super::guard::RequireScope;
+use super::{
+    guard::RequireScope,
+    query::{DB_CALL_COST, parse_id},
+    rules::{AlertRule, AlertRuleInput, AlertRulePatch, DeletedRule},
+    types::Alert,
+};
 use crate::{
     auth::Scope,
     domain::Timestamp,
     error::{AppError, FieldError},
     ingest::parse_entry,
+    service::rules,
     state::AppState,
 };
 
@@ -62,7 +68,7 @@ impl MutationRoot {
     /// Stores logs in one transaction; one invalid entry rejects them all, naming it.
     #[graphql(
         guard = "RequireScope(Scope::Ingest)",
-        complexity = "super::query::DB_CALL_COST + child_complexity"
+        complexity = "DB_CALL_COST + child_complexity"
     )]
     async fn ingest_logs(
         &self,
@@ -87,5 +93,66 @@ impl MutationRoot {
         Ok(IngestResult {
             accepted: accepted as i64,
         })
+    }
+
+    /// OPEN → ACKNOWLEDGED: someone is on it. Idempotent; an alert in any other
+    /// status is returned unchanged.
+    #[graphql(complexity = "DB_CALL_COST + child_complexity")]
+    async fn acknowledge_alert(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Alert> {
+        let state = ctx.data::<AppState>()?;
+        let id = parse_id(&id, "id")?;
+        Ok(state.sentinel.acknowledge(id).await?.into())
+    }
+
+    /// Any status → RESOLVED; new matches then raise a new alert. Idempotent.
+    #[graphql(complexity = "DB_CALL_COST + child_complexity")]
+    async fn resolve_alert(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Alert> {
+        let state = ctx.data::<AppState>()?;
+        let id = parse_id(&id, "id")?;
+        Ok(state.sentinel.resolve(id).await?.into())
+    }
+
+    /// A new rule; it applies to logs stored from now on.
+    #[graphql(complexity = "DB_CALL_COST + child_complexity")]
+    async fn create_alert_rule(
+        &self,
+        ctx: &Context<'_>,
+        input: AlertRuleInput,
+    ) -> async_graphql::Result<AlertRule> {
+        let state = ctx.data::<AppState>()?;
+        let rule = rules::create(&state.db, input.into()).await?;
+        state.sentinel.rules_changed().await?;
+        Ok(rule.into())
+    }
+
+    /// Changes the given fields of a rule.
+    #[graphql(complexity = "DB_CALL_COST + child_complexity")]
+    async fn update_alert_rule(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: AlertRulePatch,
+    ) -> async_graphql::Result<AlertRule> {
+        let state = ctx.data::<AppState>()?;
+        let id = parse_id(&id, "id")?;
+        let rule = rules::update(&state.db, id, input.into()).await?;
+        state.sentinel.rules_changed().await?;
+        Ok(rule.into())
+    }
+
+    /// Deletes a rule; its alerts stay, with `ruleId` null.
+    #[graphql(complexity = "DB_CALL_COST + child_complexity")]
+    async fn delete_alert_rule(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<DeletedRule> {
+        let state = ctx.data::<AppState>()?;
+        let key = parse_id(&id, "id")?;
+        if !rules::delete(&state.db, key).await? {
+            return Err(AppError::NotFound(format!("rule {key} not found")).into());
+        }
+        state.sentinel.rules_changed().await?;
+        Ok(DeletedRule { id })
     }
 }

@@ -6,13 +6,14 @@ use async_graphql::{Context, ID, Object};
 use super::{
     connection::{Connection, Counted},
     guard::RequireScope,
+    rules::AlertRule,
     types::{Alert, AlertFilterInput, LogEntry, LogFilterInput, Status},
 };
 use crate::{
     auth::Scope,
     domain::SortOrder,
     error::AppError,
-    service::{alerts, logs, logs::LogFilter, page::PageArgs, status},
+    service::{alerts, logs, logs::LogFilter, page::PageArgs, rules, status},
     state::AppState,
 };
 
@@ -126,6 +127,29 @@ impl QueryRoot {
         let state = ctx.data::<AppState>()?;
         let id = parse_id(&id, "id")?;
         Ok(alerts::get(&state.db, id).await?.map(Alert::from))
+    }
+
+    /// Log counts per level per time bucket, for charts: ascending by `start`,
+    /// buckets without logs left out, at most 10,000 buckets.
+    #[graphql(complexity = "super::stats::LOG_STATS_COST + child_complexity")]
+    async fn log_stats(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<LogFilterInput>,
+        interval: crate::service::stats::Interval,
+    ) -> async_graphql::Result<Vec<super::stats::LogBucket>> {
+        let state = ctx.data::<AppState>()?;
+        let filter = LogFilter::from(filter.unwrap_or_default());
+        let buckets = crate::service::stats::log_stats(&state.db, &filter, interval).await?;
+        Ok(buckets.into_iter().map(Into::into).collect())
+    }
+
+    /// Every alert rule, enabled or not, in creation order.
+    #[graphql(complexity = "DB_CALL_COST + child_complexity")]
+    async fn alert_rules(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AlertRule>> {
+        let state = ctx.data::<AppState>()?;
+        let all = rules::list(&state.db).await?;
+        Ok(all.into_iter().map(AlertRule::from).collect())
     }
 }
 

@@ -2,11 +2,12 @@
 
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select,
+    sea_query::Expr,
 };
 
 use super::page::{self, CursorKey, Keyset, Page, PageRequest};
 use crate::{
-    domain::{AlertStatus, Level, SortOrder},
+    domain::{AlertStatus, Level, SortOrder, Timestamp},
     entities::alert::{self, Column, Entity as Alert},
     error::Result,
 };
@@ -36,6 +37,21 @@ impl AlertFilter {
             cond = cond.add(Column::RuleId.eq(rule_id));
         }
         Alert::find().filter(cond)
+    }
+
+    /// The same test as the query, on an alert in memory (subscriptions).
+    pub fn matches(&self, alert: &alert::Model) -> bool {
+        self.status
+            .as_ref()
+            .is_none_or(|status| status.iter().any(|s| s.as_str() == alert.status))
+            && self
+                .min_severity
+                .is_none_or(|min| alert.severity.parse::<Level>().is_ok_and(|l| l >= min))
+            && self
+                .source
+                .as_ref()
+                .is_none_or(|s| alert.source.as_deref() == Some(s.as_str()))
+            && self.rule_id.is_none_or(|id| alert.rule_id == Some(id))
     }
 }
 
@@ -91,4 +107,68 @@ pub fn fingerprint(rule_id: i64, source: Option<&str>) -> String {
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
     format!("{hash:016x}")
+}
+
+/// OPEN → ACKNOWLEDGED. Returns the alert and whether this call changed it; `None`
+/// when there is no such alert. Conditional updates keep it right under races.
+pub async fn acknowledge<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Option<(alert::Model, bool)>> {
+    let Some(current) = get(db, id).await? else {
+        return Ok(None);
+    };
+    let changed = match &current.active_fingerprint {
+        Some(fp) if current.status == AlertStatus::Open.as_str() => {
+            Alert::update_many()
+                .col_expr(
+                    Column::Status,
+                    Expr::value(AlertStatus::Acknowledged.as_str()),
+                )
+                .col_expr(Column::AcknowledgedAt, Expr::value(Timestamp::now().0))
+                .filter(unresolved(fp, id))
+                .filter(Column::Status.eq(AlertStatus::Open.as_str()))
+                .exec(db)
+                .await?
+                .rows_affected
+                > 0
+        }
+        _ => false,
+    };
+    Ok(get(db, id).await?.map(|a| (a, changed)))
+}
+
+/// Any status → RESOLVED, freeing the fingerprint for a new alert. Returns the
+/// alert and whether this call changed it; `None` when there is no such alert.
+pub async fn resolve<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<(alert::Model, bool)>> {
+    let Some(current) = get(db, id).await? else {
+        return Ok(None);
+    };
+    let changed = match &current.active_fingerprint {
+        Some(fp) => {
+            Alert::update_many()
+                .col_expr(Column::Status, Expr::value(AlertStatus::Resolved.as_str()))
+                .col_expr(Column::ResolvedAt, Expr::value(Timestamp::now().0))
+                .col_expr(
+                    Column::ActiveFingerprint,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(unresolved(fp, id))
+                .exec(db)
+                .await?
+                .rows_affected
+                > 0
+        }
+        None => false,
+    };
+    Ok(get(db, id).await?.map(|a| (a, changed)))
+}
+
+/// The alert `id` while it still holds `fp`. Found through the unique
+/// `active_fingerprint` index, which is also how ingest finds it: both lock the
+/// index entry before the row, so they cannot deadlock each other (MySQL).
+fn unresolved(fp: &str, id: i64) -> Condition {
+    Condition::all()
+        .add(Column::ActiveFingerprint.eq(fp))
+        .add(Column::Id.eq(id))
 }

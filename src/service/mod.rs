@@ -8,4 +8,5 @@ pub mod logs;
 pub mod page;
 pub mod report;
 pub mod rules;
+pub mod stats;
 pub mod status;

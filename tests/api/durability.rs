@@ -19,7 +19,7 @@ const LINES_PER_BATCH: usize = 300;
 const ACKS_BEFORE_KILL: usize = 20;
 
 /// Starts the real binary on a free port and returns it with its base URL.
-async fn start_server(database_url: &str) -> (Child, String) {
+pub async fn start_server(database_url: &str) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_log-sentinel"))
         .args(["serve", "--port", "0"])
         .env("DATABASE_URL", database_url)
@@ -44,8 +44,15 @@ async fn start_server(database_url: &str) -> (Child, String) {
             break format!("http://127.0.0.1:{port}");
         }
     };
-    // Keep draining so the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    // Keep draining so the server never blocks on a full pipe; its errors go to the
+    // test's output, shown when the test fails.
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains("ERROR") {
+                eprintln!("server: {line}");
+            }
+        }
+    });
     (child, base)
 }
 

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod alerts;
 mod auth;
 mod cli;
 mod durability;
@@ -12,8 +13,11 @@ mod hostile;
 mod ingest;
 mod loki;
 mod loki_clients;
+mod multiprocess;
 mod paging;
 mod report_csv;
 mod rest;
 mod schema_file;
+mod stats;
 mod status;
+mod subscriptions;
