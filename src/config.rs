@@ -8,6 +8,13 @@ use clap::Args;
 
 use crate::auth::Algorithm;
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
 /// Settings shared by every subcommand that talks to the database or serves.
 #[derive(Args, Clone, Debug)]
 pub struct Config {
@@ -103,6 +110,16 @@ pub struct Config {
     #[arg(long, env = "EXTERNAL_URL", global = true)]
     pub external_url: Option<String>,
 
+    /// The server's own log lines: `text` (human-readable) or `json` (one object a
+    /// line, for log shippers).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
+    /// Serve GraphiQL's scripts and styles from this directory (at
+    /// `/graphiql-assets/`) instead of a CDN, for machines without internet access.
+    #[arg(long, env = "PLAYGROUND_ASSETS_DIR", global = true)]
+    pub playground_assets_dir: Option<std::path::PathBuf>,
+
     /// Events kept for a live-tail subscriber that reads slower than logs arrive;
     /// past that it skips ahead and is told how many it missed.
     #[arg(long, env = "LIVE_TAIL_BUFFER", default_value_t = 4096, global = true,
@@ -129,6 +146,8 @@ impl Config {
             webhook_queue: 10_000,
             external_url: None,
             live_tail_buffer: 4096,
+            log_format: LogFormat::Text,
+            playground_assets_dir: None,
             request_timeout_secs: 30,
             graphql_introspection: true,
         }

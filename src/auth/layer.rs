@@ -39,6 +39,10 @@ pub fn requirement(request: &Request) -> Requirement {
     };
     match (read_only, path) {
         (true, "/status" | "/ready" | "/openapi.json" | "/docs") => Requirement::Open,
+        // The API description page's and GraphiQL's static files.
+        (true, p) if p.starts_with("/docs/") || p.starts_with("/graphiql-assets/") => {
+            Requirement::Open
+        }
         (true, "/graphql") if crate::graphql::is_websocket_upgrade(request) => {
             Requirement::WebSocket
         }
