@@ -35,6 +35,9 @@ pub enum Command {
     Seed(crate::commands::seed::SeedArgs),
     /// Print status, logs, alerts and the CSV head from a running server.
     Demo(crate::commands::demo::DemoArgs),
+    /// Measure a running server: latency and throughput per endpoint (the old
+    /// benchmark.py, plus GraphQL and ingest).
+    Bench(crate::commands::bench::BenchArgs),
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]

@@ -112,7 +112,13 @@ pub struct Config {
 
     /// The server's own log lines: `text` (human-readable) or `json` (one object a
     /// line, for log shippers).
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 
     /// Serve GraphiQL's scripts and styles from this directory (at

@@ -16,6 +16,7 @@ pub mod graphql;
 pub mod http_client;
 pub mod ingest;
 pub mod limits;
+pub mod metrics;
 pub mod rest;
 pub mod sentinel;
 pub mod service;
@@ -24,7 +25,7 @@ pub mod state;
 pub mod telemetry;
 
 use axum::{Router, extract::DefaultBodyLimit, middleware, routing::get};
-use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::state::AppState;
 
@@ -38,9 +39,12 @@ pub fn build_router(state: AppState) -> Router {
             get(graphql::get_handler).post(graphql::post_handler),
         )
         .with_state(schema);
+    metrics::install();
     rest::router()
+        .route("/metrics", get(metrics::scrape))
         .with_state(state.clone())
         .merge(graphql)
+        .merge(graphql::graphiql::assets(&state.config))
         // Both: the layer refuses oversized bodies for every route (413 before reading
         // when Content-Length says so); the extractor limit is axum's own check.
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
@@ -55,5 +59,7 @@ pub fn build_router(state: AppState) -> Router {
             state.auth.clone(),
             auth::layer::authorize,
         ))
-        .layer(TraceLayer::new_for_http())
+        // Outermost, so refused requests (401, 413, 408) are counted and logged too;
+        // `Router::layer` runs it after routing, where the matched route is known.
+        .layer(middleware::from_fn(metrics::track))
 }

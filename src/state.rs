@@ -9,6 +9,7 @@ use crate::{
     config::Config,
     sentinel::{Events, Notifier, Sentinel, WebhookSettings},
     service::ingest::Ingestor,
+    startup::Shutdown,
 };
 
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub struct AppState {
     pub events: Events,
     /// Rules, alert lifecycle, notifications.
     pub sentinel: Sentinel,
+    /// Set when the server stops, so WebSockets can say goodbye.
+    pub shutdown: Shutdown,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             started: Instant::now(),
+            shutdown: Shutdown::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand; `run` dispatches.
 
+pub mod bench;
 pub mod demo;
 pub mod migrate;
 pub mod seed;
@@ -34,5 +35,6 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
         Command::Token(args) => token::run(&config, args),
         Command::Seed(args) => seed::run(&config, args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
     }
 }

@@ -2,6 +2,7 @@
 
 mod connection;
 mod errors;
+pub mod graphiql;
 mod guard;
 mod mutation;
 mod query;
@@ -105,7 +106,7 @@ pub async fn get_handler(State(schema): State<AppSchema>, request: Request) -> R
         return websocket(schema, request).await;
     }
     if serves_graphiql(&request) {
-        return Html(graphiql()).into_response();
+        return Html(graphiql::page(&schema)).into_response();
     }
     let claims = request.extensions().get::<Claims>().cloned();
     match GraphQLRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(
@@ -232,12 +233,16 @@ async fn websocket(schema: AppSchema, request: Request) -> Response {
             .into_response();
     };
     let auth = auth.clone();
+    // Taken before the upgrade, so a server stopping meanwhile still waits for it.
+    let going_away = state.shutdown.subscribe();
     upgrade
         // Named here rather than async-graphql-axum's fixed preference list, so the
         // answer names the protocol `GraphQLProtocol` picked.
         .protocols([name.sec_websocket_protocol()])
         .max_message_size(state.config.max_body_bytes)
-        .on_upgrade(move |socket| serve_websocket(socket, schema, protocol, auth, from_upgrade))
+        .on_upgrade(move |socket| {
+            serve_websocket(socket, schema, protocol, auth, from_upgrade, going_away)
+        })
 }
 
 /// The client's first GraphQL subprotocol, chosen as `GraphQLProtocol` chooses.
@@ -252,21 +257,26 @@ fn subprotocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
 
 /// Runs one connection: `connection_init` must carry a token (see
 /// `Auth::authenticate_connection_init`) whose claims the subscription guards then
-/// see; without one the socket is closed with 4403.
+/// see; without one the socket is closed with 4403. When the server stops, the
+/// client gets a close frame 1001 (going away) rather than a dropped connection.
 async fn serve_websocket(
     socket: WebSocket,
     schema: AppSchema,
     protocol: GraphQLProtocol,
     auth: Auth,
     from_upgrade: Option<Claims>,
+    mut going_away: crate::startup::ShutdownListener,
 ) {
+    /// RFC 6455 has the closing side wait for the peer's close frame; not for ever.
+    const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
     let refusal = Arc::new(OnceLock::<String>::new());
-    let (sink, stream) = socket.split();
-    let sink = sink.with({
+    // Lent to async-graphql rather than given, so the close frame can still be sent.
+    let (mut sink, mut stream) = socket.split();
+    let graphql_sink = (&mut sink).with({
         let refusal = Arc::clone(&refusal);
         move |message| future::ready(Ok::<_, axum::Error>(forbidden_close(message, &refusal)))
     });
-    GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+    let serve = GraphQLWebSocket::new_with_pair(graphql_sink, &mut stream, schema, protocol)
         .on_connection_init(move |payload| async move {
             match auth.authenticate_connection_init(&payload, from_upgrade) {
                 Ok(claims) => {
@@ -283,8 +293,26 @@ async fn serve_websocket(
                 }
             }
         })
-        .serve()
-        .await;
+        .serve();
+    tokio::select! {
+        () = serve => return,
+        () = going_away.requested() => {}
+    }
+    let close = Message::Close(Some(CloseFrame {
+        code: 1001,
+        reason: "server shutting down".into(),
+    }));
+    if sink.send(close).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// async-graphql closes a refused `connection_init` with 1002 (protocol error);
@@ -307,15 +335,6 @@ fn close_reason(text: &str) -> String {
         end -= 1;
     }
     text[..end].to_owned()
-}
-
-fn graphiql() -> String {
-    async_graphql::http::GraphiQLSource::build()
-        .endpoint("/graphql")
-        // GraphiQL turns the path into ws:// or wss:// on the page's own origin.
-        .subscription_endpoint("/graphql")
-        .title("Log Sentinel")
-        .finish()
 }
 
 #[cfg(test)]

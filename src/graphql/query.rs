@@ -144,6 +144,65 @@ impl QueryRoot {
         Ok(buckets.into_iter().map(Into::into).collect())
     }
 
+    /// A link to `GET /report/csv` that downloads, as CSV, the logs `logs(filter:)`
+    /// returns (every one, in the default order). With authentication on, the link
+    /// needs a token with the `read` scope, as this query does.
+    async fn report_csv_url(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<LogFilterInput>,
+    ) -> async_graphql::Result<String> {
+        use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+        // Only RFC 3986's unreserved characters go as they are: `+` must not turn
+        // into a space, nor `&`, `=` and `%` into syntax.
+        const VALUE: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~');
+        let state = ctx.data::<AppState>()?;
+        let filter = LogFilter::from(filter.unwrap_or_default());
+        // The REST shim reads an empty value as "no filter", where GraphQL matches
+        // nothing (`levels: []`) or only empty sources: a link would return other rows.
+        if filter.levels.as_ref().is_some_and(Vec::is_empty) {
+            return Err(AppError::invalid(
+                &["filter", "levels"],
+                "too_short",
+                "`filter.levels` is empty, which matches no log; leave it out to match every level",
+            )
+            .into());
+        }
+        if filter.source.as_deref() == Some("") {
+            return Err(AppError::invalid(
+                &["filter", "source"],
+                "string_too_short",
+                "`filter.source` is empty; the CSV report cannot filter on an empty source",
+            )
+            .into());
+        }
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        for level in filter.levels.iter().flatten() {
+            pairs.push(("level", level.as_str().to_owned()));
+        }
+        if let Some(min) = filter.min_level {
+            pairs.push(("min_level", min.as_str().to_owned()));
+        }
+        pairs.extend(filter.source.map(|s| ("source", s)));
+        pairs.extend(filter.search.filter(|s| !s.is_empty()).map(|s| ("q", s)));
+        pairs.extend(filter.since.map(|t| ("since", t.to_string())));
+        pairs.extend(filter.until.map(|t| ("until", t.to_string())));
+        let query: Vec<String> = pairs
+            .iter()
+            .map(|(name, value)| format!("{name}={}", utf8_percent_encode(value, VALUE)))
+            .collect();
+        let mut url = format!("{}/report/csv", state.config.external_url());
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query.join("&"));
+        }
+        Ok(url)
+    }
+
     /// Every alert rule, enabled or not, in creation order.
     #[graphql(complexity = "DB_CALL_COST + child_complexity")]
     async fn alert_rules(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AlertRule>> {

@@ -6,13 +6,33 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{params::Params, views::AlertView};
+use super::{
+    openapi::{ErrorDetail, ValidationError},
+    params::{AlertFilterQuery, OrderQuery, PageQuery, Params},
+    views::AlertView,
+};
 use crate::{
     error::{AppError, Result},
     service::alerts::{self, AlertFilter},
     state::AppState,
 };
 
+/// List alerts
+///
+/// Ordered by first occurrence; the old service's `skip`/`limit` paging.
+#[utoipa::path(
+    get,
+    path = "/alerts",
+    tag = "alerts",
+    params(PageQuery, OrderQuery, AlertFilterQuery),
+    responses(
+        (status = 200, description = "The page of alerts, possibly empty.", body = [AlertView]),
+        (status = 400, description = "The query string cannot be read (not UTF-8, malformed).",
+            body = ErrorDetail),
+        (status = 422, description = "A parameter is invalid; each one is named in `detail`.",
+            body = ValidationError),
+    ),
+)]
 pub async fn list_alerts(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -33,6 +53,18 @@ pub async fn list_alerts(
     Ok(Json(rows.iter().map(AlertView::from).collect::<Vec<_>>()).into_response())
 }
 
+/// One alert
+#[utoipa::path(
+    get,
+    path = "/alerts/{id}",
+    tag = "alerts",
+    params(("id" = i64, Path, description = "The alert's id.")),
+    responses(
+        (status = 200, description = "The alert.", body = AlertView),
+        (status = 404, description = "No alert has this id.", body = ErrorDetail),
+        (status = 422, description = "The id is not an integer.", body = ValidationError),
+    ),
+)]
 pub async fn get_alert(
     State(state): State<AppState>,
     id: std::result::Result<Path<String>, PathRejection>,

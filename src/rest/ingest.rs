@@ -9,8 +9,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use futures::StreamExt;
-use serde_json::json;
 
+use super::{
+    openapi::{ErrorDetail, LogBatch, ValidationError},
+    views::Accepted,
+};
 use crate::{
     domain::Timestamp,
     error::{AppError, FieldError, Result},
@@ -18,6 +21,41 @@ use crate::{
     state::AppState,
 };
 
+/// Store logs
+///
+/// One JSON object, a JSON array of objects, or NDJSON (one object a line). All or
+/// nothing: one bad entry refuses the batch with 422 naming it (0-based array index,
+/// or 1-based NDJSON line) and nothing of it is stored. The answer is sent only
+/// after the rows are committed.
+#[utoipa::path(
+    post,
+    path = "/logs",
+    tag = "ingest",
+    request_body(
+        description = "The logs to store. Fields other than those listed are kept in `attributes`.",
+        content(
+            (LogBatch = "application/json",
+                example = json!([
+                    {"message": "payment service timed out", "level": "error", "source": "api",
+                     "attributes": {"request_id": "r-17"}},
+                    {"message": "retry succeeded", "timestamp": "2026-01-01T00:00:01Z"}
+                ])),
+            (String = "application/x-ndjson",
+                example = "{\"message\":\"disk 91% full\",\"level\":\"warn\",\"source\":\"db-1\"}\n{\"message\":\"disk 95% full\",\"level\":4}\n"),
+        ),
+    ),
+    responses(
+        (status = 201, description = "Stored and committed.", body = Accepted),
+        (status = 400, description = "The body is not JSON (or not UTF-8); says where.",
+            body = ErrorDetail),
+        (status = 413, description = "The body is larger than `MAX_BODY_BYTES`. Plain text when \
+            `Content-Length` already says so (refused before reading), else JSON.",
+            content((ErrorDetail = "application/json"), (String = "text/plain"))),
+        (status = 422, description = "An entry is invalid: `loc` is `[\"body\", position, field]`.",
+            body = ValidationError),
+        (status = 503, description = "The database cannot take writes now.", body = ErrorDetail),
+    ),
+)]
 pub async fn post_logs(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -43,7 +81,7 @@ pub async fn post_logs(
         parse_json(&bytes, now).map_err(|e| body_error(e, false))?
     };
     let accepted = state.ingestor.write(logs).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "accepted": accepted }))).into_response())
+    Ok((StatusCode::CREATED, Json(Accepted { accepted })).into_response())
 }
 
 fn is_ndjson(headers: &HeaderMap) -> bool {

@@ -6,7 +6,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{params::Params, views::LogView};
+use super::{
+    openapi::{ErrorDetail, ValidationError},
+    params::{LogFilterQuery, OrderQuery, PageQuery, Params},
+    views::LogView,
+};
 use crate::{
     error::{AppError, Result},
     service::logs::{self, LogFilter},
@@ -25,6 +29,22 @@ pub(super) fn log_filter(params: &mut Params) -> LogFilter {
     }
 }
 
+/// List logs
+///
+/// Ordered by `(timestamp, id)`; the old service's `skip`/`limit` paging.
+#[utoipa::path(
+    get,
+    path = "/logs",
+    tag = "logs",
+    params(PageQuery, OrderQuery, LogFilterQuery),
+    responses(
+        (status = 200, description = "The page of logs, possibly empty.", body = [LogView]),
+        (status = 400, description = "The query string cannot be read (not UTF-8, malformed).",
+            body = ErrorDetail),
+        (status = 422, description = "A parameter is invalid; each one is named in `detail`.",
+            body = ValidationError),
+    ),
+)]
 pub async fn list_logs(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -40,6 +60,18 @@ pub async fn list_logs(
     Ok(Json(rows.iter().map(LogView::from).collect::<Vec<_>>()).into_response())
 }
 
+/// One log
+#[utoipa::path(
+    get,
+    path = "/logs/{id}",
+    tag = "logs",
+    params(("id" = i64, Path, description = "The log's id.")),
+    responses(
+        (status = 200, description = "The log.", body = LogView),
+        (status = 404, description = "No log has this id.", body = ErrorDetail),
+        (status = 422, description = "The id is not an integer.", body = ValidationError),
+    ),
+)]
 pub async fn get_log(
     State(state): State<AppState>,
     id: std::result::Result<Path<String>, PathRejection>,

@@ -14,7 +14,10 @@ use axum::{
 };
 use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
 
-use super::ingest::read_body;
+use super::{
+    ingest::read_body,
+    openapi::{LegacyPush, LokiPush, PushResponses, SnappyProtobuf},
+};
 use crate::{
     error::AppError,
     ingest::loki::{PushError, parse_json_push, parse_protobuf_push},
@@ -22,13 +25,65 @@ use crate::{
     state::AppState,
 };
 
-/// Both push paths: JSON (either shape) or snappy protobuf, told by Content-Type.
-/// Older Promtail sent protobuf to `/api/prom/push` too, so both take both.
+/// Loki push
+///
+/// Loki's push API, so Promtail, Grafana Alloy, Vector, Fluent Bit and the Loki
+/// logging libraries ship here unchanged. Stream labels and structured metadata
+/// become `attributes`; `level`/`detected_level`/`severity` give the level and
+/// `service_name`/`job`/`app`/`host` the source. All or nothing, like `POST /logs`.
+/// Errors are one line of plain text, as Loki answers.
+#[utoipa::path(
+    post,
+    path = "/loki/api/v1/push",
+    tag = "loki",
+    request_body(
+        description = "A push request: snappy-compressed protobuf (`logproto.PushRequest`, \
+            labels as a selector string) or JSON. Bodies without either content type are \
+            read as JSON when they start with `{`, else as protobuf. `Content-Encoding: gzip` \
+            or `deflate` is undone first.",
+        content(
+            (SnappyProtobuf = "application/x-protobuf"),
+            (LokiPush = "application/json",
+                example = json!({"streams": [{
+                    "stream": {"service_name": "api", "level": "error"},
+                    "values": [["1767225600000000000", "payment service timed out", {"trace_id": "t-1"}]]
+                }]})),
+        ),
+    ),
+    responses(PushResponses),
+)]
 pub async fn push(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     match store(&state, &headers, body).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(err) => err.into_response(),
     }
+}
+
+/// Loki legacy push
+///
+/// The push path of Loki before v1, which python-logging-loki uses by default.
+/// Takes the same bodies as `/loki/api/v1/push` (older Promtail sent protobuf here
+/// too); the JSON form documented is the legacy one.
+#[utoipa::path(
+    post,
+    path = "/api/prom/push",
+    tag = "loki",
+    request_body(
+        description = "A push request: the legacy JSON shape below, the v1 JSON shape, or \
+            snappy-compressed protobuf. `Content-Encoding: gzip` or `deflate` is undone first.",
+        content(
+            (LegacyPush = "application/json",
+                example = json!({"streams": [{
+                    "labels": "{job=\"api\", level=\"warning\"}",
+                    "entries": [{"ts": "2026-01-01T00:00:00Z", "line": "slow query"}]
+                }]})),
+            (SnappyProtobuf = "application/x-protobuf"),
+        ),
+    ),
+    responses(PushResponses),
+)]
+pub async fn legacy_push(state: State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    push(state, headers, body).await
 }
 
 async fn store(state: &AppState, headers: &HeaderMap, body: Body) -> Result<(), PlainError> {
@@ -43,7 +98,21 @@ async fn store(state: &AppState, headers: &HeaderMap, body: Body) -> Result<(), 
     Ok(())
 }
 
-/// 200 `ready` once the database answers; Vector and friends health-check this.
+/// Readiness
+///
+/// `ready` once the database answers, as Loki's own probe; Vector and other
+/// shippers health-check it. Open even when authentication is on.
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The database answers.", content_type = "text/plain",
+            body = String, example = "ready\n"),
+        (status = 503, description = "The database does not answer.", content_type = "text/plain",
+            body = String, example = "not ready: the database does not answer\n"),
+    ),
+)]
 pub async fn ready(State(state): State<AppState>) -> Response {
     if service::status::check(&state.db, state.started)
         .await

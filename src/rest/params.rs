@@ -4,6 +4,7 @@
 use std::str::FromStr;
 
 use axum::extract::{Path, rejection::PathRejection};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     domain::{Level, SortOrder, Timestamp, parse_timestamp},
@@ -210,4 +211,85 @@ pub fn path_id(segment: Result<Path<String>, PathRejection>) -> Result<i64, AppE
         return Err(invalid(None));
     };
     raw.parse::<i64>().map_err(|_| invalid(Some(&raw)))
+}
+
+// What `/openapi.json` says about the query strings parsed above. The handlers
+// read parameters through `Params` (for FastAPI's error shape), so these types are
+// never built; the OpenAPI test checks each one against the parser.
+
+/// `skip` and `limit`, as the old service took them.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageQuery {
+    /// Rows to leave out from the start of the ordering.
+    #[param(minimum = 0, default = 0)]
+    skip: Option<u64>,
+    /// Rows to return (at most `MAX_PAGE_SIZE`).
+    #[param(minimum = 1, maximum = 1000, default = 100)]
+    limit: Option<u32>,
+}
+
+/// The sort direction of a listing.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct OrderQuery {
+    /// By `(timestamp, id)`: `asc` is oldest first. Case-insensitive.
+    #[param(inline)]
+    order: Option<Order>,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(default = "asc")]
+#[allow(dead_code)]
+pub enum Order {
+    Asc,
+    Desc,
+}
+
+/// The log filters of `/logs` and `/report/csv`; all given must match.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct LogFilterQuery {
+    /// Only these levels: repeat the parameter (`level=ERROR&level=CRITICAL`) or
+    /// separate with commas (`level=error,critical`). Case-insensitive; aliases such
+    /// as `warn`, `err`, `fatal` and syslog numbers 0-7 are accepted.
+    #[param(style = Form, explode)]
+    level: Option<Vec<Level>>,
+    /// This level and above (same spellings as `level`).
+    min_level: Option<Level>,
+    /// Exact source (service or host).
+    #[param(example = "api")]
+    source: Option<String>,
+    /// Case-insensitive substring of the message, taken literally.
+    #[param(example = "timeout")]
+    q: Option<String>,
+    /// From this instant, inclusive: RFC 3339, or epoch seconds, milliseconds or
+    /// nanoseconds.
+    #[param(value_type = Option<String>, example = "2026-01-01T00:00:00Z")]
+    since: Option<Timestamp>,
+    /// Before this instant, exclusive; same forms as `since`.
+    #[param(value_type = Option<String>, example = "2026-01-02T00:00:00Z")]
+    until: Option<Timestamp>,
+}
+
+/// The alert filters of `/alerts`; all given must match.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AlertFilterQuery {
+    /// Only these statuses: repeated or comma-separated, case-insensitive.
+    #[param(style = Form, explode)]
+    status: Option<Vec<crate::domain::AlertStatus>>,
+    /// This severity and above.
+    min_severity: Option<Level>,
+    /// Exact source (service or host).
+    #[param(example = "api")]
+    source: Option<String>,
+    /// Only alerts raised by this rule.
+    #[param(minimum = 1)]
+    rule_id: Option<i64>,
 }

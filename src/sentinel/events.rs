@@ -32,6 +32,11 @@ impl Events {
         self.logs.receiver_count() > 0
     }
 
+    /// Live subscribers to logs and to alert changes, for `/metrics`.
+    pub fn subscribers(&self) -> (usize, usize) {
+        (self.logs.receiver_count(), self.alerts.receiver_count())
+    }
+
     pub fn publish_log(&self, log: log_entry::Model) {
         // An error only means nobody is listening right now.
         let _ = self.logs.send(Arc::new(log));

@@ -72,6 +72,7 @@ impl Sentinel {
         if changes.is_empty() {
             return;
         }
+        crate::metrics::alerts_changed(&changes);
         let fingerprints: Vec<&str> = changes.iter().map(|c| c.fingerprint.as_str()).collect();
         let touched = alert::Entity::find()
             .filter(alert::Column::ActiveFingerprint.is_in(fingerprints))
@@ -117,6 +118,7 @@ impl Sentinel {
         let acknowledged = db::retry_deadlocks(|| alerts::acknowledge(&self.db, id)).await?;
         let (alert, changed) = acknowledged.ok_or_else(|| missing(id))?;
         if changed {
+            crate::metrics::alert_acknowledged();
             self.events.publish_alert(alert.clone());
         }
         Ok(alert)
@@ -127,6 +129,7 @@ impl Sentinel {
         let resolved = db::retry_deadlocks(|| alerts::resolve(&self.db, id)).await?;
         let (alert, changed) = resolved.ok_or_else(|| missing(id))?;
         if changed {
+            crate::metrics::alert_resolved();
             self.notify(&alert).await;
             self.events.publish_alert(alert.clone());
         }

@@ -88,6 +88,7 @@ impl Ingestor {
                 answer.await.map_err(|_| stopped())??
             }
         };
+        crate::metrics::logs_ingested(n);
         self.publish(logs, &ids);
         Ok(n)
     }

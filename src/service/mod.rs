@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod logs;
 pub mod page;
 pub mod report;
+pub mod retention;
 pub mod rules;
 pub mod stats;
 pub mod status;

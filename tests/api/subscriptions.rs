@@ -566,7 +566,47 @@ async fn the_legacy_protocol_and_protocol_negotiation_work() {
         .await
         .unwrap();
     assert!(
-        page.contains("subscriptionUrl: createUrl('/graphql', true)"),
+        page.contains("subscriptionUrl: url('/graphql', true)"),
         "{page}"
     );
+}
+
+db_test! {
+    async fn alert_changed_follows_an_alert_raised_by_ingest_through_its_lifecycle(app: TestApp) {
+        let mut ws = Ws::connect(&app, json!({})).await;
+        ws.subscribe(
+            "alerts",
+            "subscription { alertChanged(filter: {minSeverity: ERROR}) { id status source occurrences message } }",
+            json!({}),
+        )
+        .await;
+        // Each probe raises an alert of its own (a source of its own) named after it.
+        await_live(&mut ws, "alerts", "alertChanged", async |k| {
+            ingest_json(&app, None, json!({"message": format!("probe {k}"), "level": "error", "source": format!("probe-{k}")})).await
+        })
+        .await;
+
+        let pay = |message: &str| json!({"message": message, "level": "error", "source": "pay"});
+        ingest_json(&app, None, pay("declined")).await;
+        let raised = ws.next("alerts").await["data"]["alertChanged"].clone();
+        assert_eq!((raised["status"].as_str(), raised["source"].as_str(), raised["occurrences"].as_i64(), raised["message"].as_str()),
+            (Some("OPEN"), Some("pay"), Some(1), Some("declined")));
+        ingest_json(&app, None, json!([pay("again"), pay("and again")])).await;
+        let fed = ws.next("alerts").await["data"]["alertChanged"].clone();
+        assert_eq!((fed["id"].clone(), fed["occurrences"].as_i64()), (raised["id"].clone(), Some(3)));
+
+        for (mutation, status) in [("acknowledgeAlert", "ACKNOWLEDGED"), ("resolveAlert", "RESOLVED")] {
+            let done = app.graphql(&format!("mutation($id: ID!) {{ {mutation}(id: $id) {{ status }} }}"), json!({"id": raised["id"]})).await;
+            assert_eq!(done["data"][mutation]["status"], status);
+            let event = ws.next("alerts").await["data"]["alertChanged"].clone();
+            assert_eq!((event["id"].clone(), event["status"].as_str()), (raised["id"].clone(), Some(status)));
+        }
+        // Idempotent calls change nothing, so they announce nothing: the next event
+        // is the next real change.
+        app.graphql("mutation($id: ID!) { resolveAlert(id: $id) { status } }", json!({"id": raised["id"]})).await;
+        ingest_json(&app, None, pay("after resolve")).await;
+        let fresh = ws.next("alerts").await["data"]["alertChanged"].clone();
+        assert_ne!(fresh["id"], raised["id"]);
+        assert_eq!((fresh["status"].as_str(), fresh["message"].as_str()), (Some("OPEN"), Some("after resolve")));
+    }
 }
