@@ -235,7 +235,8 @@ async fn bad_input_is_a_clear_error_and_an_unreachable_server_only_errors() {
         (&["--endpoints", "graphql:nope"][..], "graphql:logs"),
         (&["--endpoints", "logs"][..], "starting with `/`"),
         (&["--runs", "0"][..], "--runs"),
-        (&["--timeout", "-1"][..], "--timeout"),
+        (&["--timeout=-1"][..], "--timeout"),
+        (&["--timeout", "0"][..], "--timeout"),
     ] {
         let (ok, out, err) = bench(args).await;
         assert!(!ok, "{args:?}: {out}");
