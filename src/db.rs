@@ -1,5 +1,7 @@
 //! Opening the database: URL forms, per-backend pool settings, migrations.
 
+pub mod reads;
+
 use std::{str::FromStr, time::Duration};
 
 use migration::{Migrator, MigratorTrait};

@@ -32,13 +32,13 @@ use crate::state::AppState;
 /// Every route, REST and GraphQL, over one shared state. Both `serve` and the tests
 /// use this.
 pub fn build_router(state: AppState) -> Router {
-    let schema = graphql::build_schema(Some(state.clone()));
+    let schemas = graphql::Schemas::new(state.clone());
     let graphql = Router::new()
         .route(
             "/graphql",
             get(graphql::get_handler).post(graphql::post_handler),
         )
-        .with_state(schema);
+        .with_state(schemas);
     metrics::install();
     rest::router()
         .route("/metrics", get(metrics::scrape))

@@ -57,7 +57,8 @@ impl Application {
         if let Ok(addr) = listener.local_addr() {
             config.port = addr.port();
         }
-        let state = AppState::new(db, config, auth);
+        let reader = db::reads::Reader::open(&db).await?;
+        let state = AppState::new(db, reader, config, auth);
         state.sentinel.start().await?;
         Ok(Application { listener, state })
     }

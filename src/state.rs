@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::Auth,
     config::Config,
+    db::reads::Reader,
     sentinel::{Events, Notifier, Sentinel, WebhookSettings},
     service::ingest::Ingestor,
     startup::Shutdown,
@@ -15,6 +16,8 @@ use crate::{
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Where queries go (on SQLite, a rusqlite pool beside `db`).
+    pub reader: Reader,
     pub config: Arc<Config>,
     /// The one way logs get written.
     pub ingestor: Ingestor,
@@ -31,7 +34,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config, auth: Auth) -> Self {
+    pub fn new(db: DatabaseConnection, reader: Reader, config: Config, auth: Auth) -> Self {
         let events = Events::new(config.live_tail_buffer as usize);
         let notifier = Notifier::start(WebhookSettings::from_config(&config));
         let sentinel = Sentinel::new(db.clone(), events.clone(), notifier);
@@ -41,6 +44,7 @@ impl AppState {
             events,
             sentinel,
             db,
+            reader,
             config: Arc::new(config),
             started: Instant::now(),
             shutdown: Shutdown::default(),

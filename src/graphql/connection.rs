@@ -3,7 +3,10 @@
 
 use async_graphql::{Context, Object, OutputType, SimpleObject};
 
-use super::types::{Alert, LogEntry};
+use super::{
+    rows::{Row, Rows},
+    types::{Alert, LogEntry},
+};
 use crate::{
     service::{alerts, alerts::AlertFilter, logs, logs::LogFilter, page::Page},
     state::AppState,
@@ -70,7 +73,7 @@ impl<N: OutputType + Clone> Connection<N> {
     concrete(name = "LogConnection", params(LogEntry)),
     concrete(name = "AlertConnection", params(Alert))
 )]
-impl<N: OutputType + Clone> Connection<N>
+impl<N: OutputType + Row + Clone> Connection<N>
 where
     Edge<N>: OutputType,
 {
@@ -79,8 +82,8 @@ where
     }
 
     /// The rows of `edges`, without cursors.
-    async fn nodes(&self) -> Vec<N> {
-        self.edges.iter().map(|e| e.node.clone()).collect()
+    async fn nodes(&self) -> Rows<N> {
+        Rows(self.edges.iter().map(|e| e.node.clone()).collect())
     }
 
     async fn page_info(&self) -> &PageInfo {
@@ -91,8 +94,8 @@ where
     async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
         let state = ctx.data::<AppState>()?;
         let n = match &self.counted {
-            Counted::Logs(filter) => logs::count(&state.db, filter).await?,
-            Counted::Alerts(filter) => alerts::count(&state.db, filter).await?,
+            Counted::Logs(filter) => logs::count(&state.reader, filter).await?,
+            Counted::Alerts(filter) => alerts::count(&state.reader, filter).await?,
         };
         Ok(n as i64)
     }

@@ -27,7 +27,7 @@ struct ErrorCodesExtension;
 impl Extension for ErrorCodesExtension {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        response.errors.iter_mut().for_each(assign_code);
+        assign_codes(&mut response);
         response
     }
 
@@ -41,11 +41,16 @@ impl Extension for ErrorCodesExtension {
     ) -> BoxStream<'s, Response> {
         next.run(ctx, stream)
             .map(|mut response| {
-                response.errors.iter_mut().for_each(assign_code);
+                assign_codes(&mut response);
                 response
             })
             .boxed()
     }
+}
+
+/// Gives each error of a finished response its code.
+pub fn assign_codes(response: &mut Response) {
+    response.errors.iter_mut().for_each(assign_code);
 }
 
 /// Parse errors quote the offending line, and a hostile query may be one line of

@@ -6,6 +6,7 @@ pub mod graphiql;
 mod guard;
 mod mutation;
 mod query;
+mod rows;
 mod rules;
 mod stats;
 mod subscription;
@@ -13,7 +14,7 @@ mod types;
 
 use std::sync::{Arc, OnceLock};
 
-use async_graphql::{Data, ParseRequestError, Schema, http::WebSocketProtocols};
+use async_graphql::{BatchResponse, Data, ParseRequestError, Schema, http::WebSocketProtocols};
 use async_graphql_axum::{
     GraphQLBatchRequest, GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket,
 };
@@ -49,13 +50,37 @@ const MAX_COMPLEXITY: usize = 50_000;
 /// Operations in one batched POST.
 const MAX_BATCH: usize = 16;
 
+/// The schema twice: the same types and resolvers, with and without the extension
+/// that gives errors their codes. Any extension sends every field of every row
+/// through async-graphql's per-field hooks (a boxed future and registry lookups
+/// each): with it, a 100-row `logs` page ran at a third of the REST figure. Over
+/// HTTP the codes are set on the finished response instead (`errors::assign_codes`);
+/// subscriptions stream their responses inside async-graphql, so the WebSocket
+/// schema keeps the extension.
+#[derive(Clone)]
+pub struct Schemas {
+    pub http: AppSchema,
+    pub websocket: AppSchema,
+}
+
+impl Schemas {
+    pub fn new(state: AppState) -> Self {
+        Schemas {
+            http: build_schema(Some(state.clone()), false),
+            websocket: build_schema(Some(state), true),
+        }
+    }
+}
+
 /// Builds the schema; `state` reaches resolvers through `ctx.data::<AppState>()`.
 /// Per-request data: the caller's `Claims`, when authentication is on.
-pub fn build_schema(state: Option<AppState>) -> AppSchema {
+pub fn build_schema(state: Option<AppState>, error_codes_extension: bool) -> AppSchema {
     let mut builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .extension(errors::ErrorCodes);
+        .limit_complexity(MAX_COMPLEXITY);
+    if error_codes_extension {
+        builder = builder.extension(errors::ErrorCodes);
+    }
     if let Some(state) = state {
         if !state.config.graphql_introspection {
             builder = builder.disable_introspection();
@@ -67,7 +92,7 @@ pub fn build_schema(state: Option<AppState>) -> AppSchema {
 
 /// The SDL that `log-sentinel schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
-    build_schema(None).sdl()
+    build_schema(None, false).sdl()
 }
 
 /// Whether `GET /graphql` answers with the GraphiQL page (a browser, or a bare GET)
@@ -100,11 +125,12 @@ pub fn is_websocket_upgrade(request: &Request) -> bool {
 
 /// `GET /graphql`: a WebSocket for subscriptions, GraphiQL for a browser (or a bare
 /// GET), otherwise a query from the URL per GraphQL-over-HTTP.
-pub async fn get_handler(State(schema): State<AppSchema>, request: Request) -> Response {
+pub async fn get_handler(State(schemas): State<Schemas>, request: Request) -> Response {
     // First: a handshake has no query string either, so it would get the page.
     if is_websocket_upgrade(&request) {
-        return websocket(schema, request).await;
+        return websocket(schemas.websocket, request).await;
     }
+    let schema = schemas.http;
     if serves_graphiql(&request) {
         return Html(graphiql::page(&schema)).into_response();
     }
@@ -130,7 +156,9 @@ pub async fn get_handler(State(schema): State<AppSchema>, request: Request) -> R
                 Some(claims) => req.data(claims),
                 None => req,
             };
-            GraphQLResponse::from(schema.execute(req).await).into_response()
+            let mut response = schema.execute(req).await;
+            errors::assign_codes(&mut response);
+            GraphQLResponse::from(response).into_response()
         }
         Err(rejection) => AppError::BadRequest(rejection.0.to_string()).into_response(),
     }
@@ -154,7 +182,7 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 
 /// `POST /graphql`: one operation or a batch of at most `MAX_BATCH`.
 pub async fn post_handler(
-    State(schema): State<AppSchema>,
+    State(Schemas { http: schema, .. }): State<Schemas>,
     claims: Option<Extension<Claims>>,
     request: Result<GraphQLBatchRequest<Unreadable>, Unreadable>,
 ) -> Response {
@@ -177,7 +205,12 @@ pub async fn post_handler(
     if let Some(Extension(claims)) = claims {
         batch = batch.data(claims);
     }
-    GraphQLResponse::from(schema.execute_batch(batch).await).into_response()
+    let mut responses = schema.execute_batch(batch).await;
+    match &mut responses {
+        BatchResponse::Single(response) => errors::assign_codes(response),
+        BatchResponse::Batch(responses) => responses.iter_mut().for_each(errors::assign_codes),
+    }
+    GraphQLResponse::from(responses).into_response()
 }
 
 /// A GraphQL body that could not be read, kept as is until the handler knows the

@@ -81,7 +81,7 @@ impl QueryRoot {
         }
         .validate()?;
         let filter = LogFilter::from(filter.unwrap_or_default());
-        let page = logs::list(&state.db, &filter, order.unwrap_or_default(), &request).await?;
+        let page = logs::list(&state.reader, &filter, order.unwrap_or_default(), &request).await?;
         Ok(Connection::new(page, Counted::Logs(filter)))
     }
 
@@ -90,7 +90,7 @@ impl QueryRoot {
     async fn log(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<LogEntry>> {
         let state = ctx.data::<AppState>()?;
         let id = parse_id(&id, "id")?;
-        Ok(logs::get(&state.db, id).await?.map(LogEntry::from))
+        Ok(logs::get(&state.reader, id).await?.map(LogEntry::from))
     }
 
     /// Alerts in the order they were raised, paged like `logs`.
@@ -117,7 +117,8 @@ impl QueryRoot {
         }
         .validate()?;
         let filter = filter.unwrap_or_default().into_filter()?;
-        let page = alerts::list(&state.db, &filter, order.unwrap_or_default(), &request).await?;
+        let page =
+            alerts::list(&state.reader, &filter, order.unwrap_or_default(), &request).await?;
         Ok(Connection::new(page, Counted::Alerts(filter)))
     }
 

@@ -1,9 +1,11 @@
 //! GraphQL object and input types, converted from and into the query layer's types.
 
 use async_graphql::{
-    ID, InputObject, InputValueError, InputValueResult, Json, Scalar, ScalarType, SimpleObject,
-    Value,
+    ID, InputObject, InputType, InputValueError, InputValueResult, Json, Scalar, ScalarType,
+    SimpleObject, Value,
 };
+
+use super::rows::{Row, row_output_type};
 
 use crate::{
     domain::{AlertStatus, Level, Timestamp},
@@ -34,77 +36,128 @@ impl ScalarType for Timestamp {
     }
 }
 
-fn datetime(micros: i64) -> Timestamp {
-    Timestamp(micros)
-}
+// The schema's descriptions of `LogEntry` and `Alert`. Never built: the types that
+// are resolved are the row wrappers below (see `rows`), which read each field
+// straight from the stored model. A field added here needs its arm in `Row::field`;
+// `every_schema_field_is_resolved` checks that.
 
 /// One log line.
-#[derive(SimpleObject, Clone)]
+#[derive(SimpleObject)]
 #[graphql(name = "LogEntry")]
-pub struct LogEntry {
-    pub id: ID,
-    pub timestamp: Timestamp,
-    pub level: Level,
-    pub message: String,
+#[allow(dead_code)]
+struct LogEntryFields {
+    id: ID,
+    timestamp: Timestamp,
+    level: Level,
+    message: String,
     /// Service or host that sent it.
-    pub source: Option<String>,
+    source: Option<String>,
     /// Labels and structured fields, as a JSON object.
-    pub attributes: Option<Json<serde_json::Value>>,
-}
-
-impl From<log_entry::Model> for LogEntry {
-    fn from(m: log_entry::Model) -> Self {
-        LogEntry {
-            id: ID(m.id.to_string()),
-            timestamp: datetime(m.timestamp),
-            level: level(&m.level),
-            message: m.message,
-            source: m.source,
-            attributes: m
-                .attributes
-                .and_then(|a| serde_json::from_str(&a).ok())
-                .map(Json),
-        }
-    }
+    attributes: Option<Json<serde_json::Value>>,
 }
 
 /// A deduplicated alert: one per rule and source while it is unresolved.
-#[derive(SimpleObject, Clone)]
-pub struct Alert {
-    pub id: ID,
-    pub severity: Level,
-    pub status: AlertStatus,
-    pub message: String,
-    pub source: Option<String>,
-    pub rule_id: Option<ID>,
-    pub fingerprint: String,
+#[derive(SimpleObject)]
+#[graphql(name = "Alert")]
+#[allow(dead_code)]
+struct AlertFields {
+    id: ID,
+    severity: Level,
+    status: AlertStatus,
+    message: String,
+    source: Option<String>,
+    rule_id: Option<ID>,
+    fingerprint: String,
     /// Matching logs folded into this alert.
-    pub occurrences: i64,
-    pub first_seen: Timestamp,
-    pub last_seen: Timestamp,
-    pub acknowledged_at: Option<Timestamp>,
-    pub resolved_at: Option<Timestamp>,
+    occurrences: i64,
+    first_seen: Timestamp,
+    last_seen: Timestamp,
+    acknowledged_at: Option<Timestamp>,
+    resolved_at: Option<Timestamp>,
     /// The latest log that fed it (null once retention removed that log).
-    pub log_id: Option<ID>,
+    log_id: Option<ID>,
+}
+
+/// A stored log as GraphQL serves it.
+#[derive(Clone)]
+pub struct LogEntry(pub log_entry::Model);
+
+/// A stored alert as GraphQL serves it.
+#[derive(Clone)]
+pub struct Alert(pub alert::Model);
+
+row_output_type!(LogEntry, LogEntryFields);
+row_output_type!(Alert, AlertFields);
+
+impl From<log_entry::Model> for LogEntry {
+    fn from(m: log_entry::Model) -> Self {
+        LogEntry(m)
+    }
 }
 
 impl From<alert::Model> for Alert {
     fn from(m: alert::Model) -> Self {
-        Alert {
-            id: ID(m.id.to_string()),
-            severity: level(&m.severity),
-            status: m.status.parse().unwrap_or(AlertStatus::Open),
-            message: m.message,
-            source: m.source,
-            rule_id: m.rule_id.map(|id| ID(id.to_string())),
-            fingerprint: m.fingerprint,
-            occurrences: m.occurrences,
-            first_seen: datetime(m.first_seen),
-            last_seen: datetime(m.last_seen),
-            acknowledged_at: m.acknowledged_at.map(datetime),
-            resolved_at: m.resolved_at.map(datetime),
-            log_id: m.log_id.map(|id| ID(id.to_string())),
-        }
+        Alert(m)
+    }
+}
+
+fn id(id: i64) -> Value {
+    Value::String(id.to_string())
+}
+
+fn text(s: &str) -> Value {
+    Value::String(s.to_owned())
+}
+
+fn time(micros: i64) -> Value {
+    ScalarType::to_value(&Timestamp(micros))
+}
+
+fn or_null<T>(v: Option<T>, f: impl FnOnce(T) -> Value) -> Value {
+    v.map_or(Value::Null, f)
+}
+
+impl Row for LogEntry {
+    const TYPE_NAME: &'static str = "LogEntry";
+
+    fn field(&self, name: &str) -> Option<Value> {
+        let m = &self.0;
+        Some(match name {
+            "id" => id(m.id),
+            "timestamp" => time(m.timestamp),
+            "level" => level(&m.level).to_value(),
+            "message" => text(&m.message),
+            "source" => or_null(m.source.as_deref(), text),
+            // Stored as JSON text; read straight into the response's value.
+            "attributes" => or_null(m.attributes.as_deref(), |a| {
+                serde_json::from_str(a).unwrap_or(Value::Null)
+            }),
+            _ => return None,
+        })
+    }
+}
+
+impl Row for Alert {
+    const TYPE_NAME: &'static str = "Alert";
+
+    fn field(&self, name: &str) -> Option<Value> {
+        let m = &self.0;
+        Some(match name {
+            "id" => id(m.id),
+            "severity" => level(&m.severity).to_value(),
+            "status" => m.status.parse().unwrap_or(AlertStatus::Open).to_value(),
+            "message" => text(&m.message),
+            "source" => or_null(m.source.as_deref(), text),
+            "ruleId" => or_null(m.rule_id, id),
+            "fingerprint" => text(&m.fingerprint),
+            "occurrences" => Value::from(m.occurrences),
+            "firstSeen" => time(m.first_seen),
+            "lastSeen" => time(m.last_seen),
+            "acknowledgedAt" => or_null(m.acknowledged_at, time),
+            "resolvedAt" => or_null(m.resolved_at, time),
+            "logId" => or_null(m.log_id, id),
+            _ => return None,
+        })
     }
 }
 
@@ -177,4 +230,74 @@ pub struct Status {
     /// `ok` or `unreachable`.
     pub database: String,
     pub uptime_seconds: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn schema_fields(type_name: &str) -> Vec<String> {
+        let schema = crate::graphql::build_schema(None, false);
+        let query = format!("{{ __type(name: \"{type_name}\") {{ fields {{ name }} }} }}");
+        let response = schema.execute(query).await.into_result().unwrap();
+        let json = response.data.into_json().unwrap();
+        json["__type"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn every_schema_field_is_resolved() {
+        let log = LogEntry(log_entry::Model {
+            id: 7,
+            timestamp: 1_700_000_000_123_456,
+            level: "ERROR".into(),
+            message: "m".into(),
+            source: None,
+            attributes: Some(r#"{"b":1,"a":[true,null]}"#.into()),
+        });
+        let fields = schema_fields("LogEntry").await;
+        assert_eq!(fields.len(), 6, "{fields:?}");
+        for name in &fields {
+            assert!(log.field(name).is_some(), "LogEntry.{name} has no arm");
+        }
+        assert_eq!(log.field("id"), Some(Value::String("7".into())));
+        assert_eq!(
+            log.field("timestamp"),
+            Some(Value::String("2023-11-14T22:13:20.123456Z".into()))
+        );
+        assert_eq!(
+            log.field("attributes").unwrap().into_json().unwrap(),
+            serde_json::json!({"b": 1, "a": [true, null]})
+        );
+        assert_eq!(log.field("source"), Some(Value::Null));
+
+        let alert = Alert(alert::Model {
+            id: 1,
+            severity: "CRITICAL".into(),
+            status: "ACKNOWLEDGED".into(),
+            message: "m".into(),
+            source: Some("api".into()),
+            rule_id: Some(3),
+            fingerprint: "f".into(),
+            active_fingerprint: Some("f".into()),
+            occurrences: 4,
+            first_seen: 0,
+            last_seen: 1,
+            acknowledged_at: Some(2),
+            resolved_at: None,
+            log_id: None,
+        });
+        let fields = schema_fields("Alert").await;
+        assert_eq!(fields.len(), 13, "{fields:?}");
+        for name in &fields {
+            assert!(alert.field(name).is_some(), "Alert.{name} has no arm");
+        }
+        assert_eq!(alert.field("status").unwrap().to_string(), "ACKNOWLEDGED");
+        assert_eq!(alert.field("ruleId"), Some(Value::String("3".into())));
+        assert_eq!(alert.field("occurrences"), Some(Value::from(4)));
+    }
 }

@@ -47,7 +47,7 @@ pub async fn list_alerts(
     let order = params.order();
     let page = params.page();
     params.finish()?;
-    let rows = alerts::list(&state.db, &filter, order, &page)
+    let rows = alerts::list(&state.reader, &filter, order, &page)
         .await?
         .into_items();
     Ok(Json(rows.iter().map(AlertView::from).collect::<Vec<_>>()).into_response())

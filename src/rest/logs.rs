@@ -54,7 +54,7 @@ pub async fn list_logs(
     let order = params.order();
     let page = params.page();
     params.finish()?;
-    let rows = logs::list(&state.db, &filter, order, &page)
+    let rows = logs::list(&state.reader, &filter, order, &page)
         .await?
         .into_items();
     Ok(Json(rows.iter().map(LogView::from).collect::<Vec<_>>()).into_response())
@@ -77,7 +77,7 @@ pub async fn get_log(
     id: std::result::Result<Path<String>, PathRejection>,
 ) -> Result<Response> {
     let id = super::params::path_id(id)?;
-    let log = logs::get(&state.db, id)
+    let log = logs::get(&state.reader, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("log {id} not found")))?;
     Ok(Json(LogView::from(&log)).into_response())

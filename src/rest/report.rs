@@ -46,7 +46,7 @@ pub async fn report_csv(
     let order = params.order();
     params.finish()?;
     let filename = format!("logs-{}.csv", chrono::Utc::now().format("%Y%m%d-%H%M%S"));
-    let body = Body::from_stream(report::stream(state.db.clone(), filter, order));
+    let body = Body::from_stream(report::stream(state.reader.clone(), filter, order));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -1,12 +1,12 @@
 //! Alert queries: filter, page, count, fetch one.
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select,
-    sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select, sea_query::Expr,
 };
 
 use super::page::{self, CursorKey, Keyset, Page, PageRequest};
 use crate::{
+    db::reads::Reader,
     domain::{AlertStatus, Level, SortOrder, Timestamp},
     entities::alert::{self, Column, Entity as Alert},
     error::Result,
@@ -76,8 +76,8 @@ impl Keyset for Alert {
 
 /// One page of alerts in `id` order (the order they were raised).
 #[tracing::instrument(skip(db), level = "debug")]
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
+pub async fn list(
+    db: &Reader,
     filter: &AlertFilter,
     order: SortOrder,
     request: &PageRequest,
@@ -85,8 +85,8 @@ pub async fn list<C: ConnectionTrait>(
     page::fetch(db, filter.select(), order, request).await
 }
 
-pub async fn count<C: ConnectionTrait>(db: &C, filter: &AlertFilter) -> Result<u64> {
-    Ok(filter.select().count(db).await?)
+pub async fn count(db: &Reader, filter: &AlertFilter) -> Result<u64> {
+    db.count(filter.select()).await
 }
 
 pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<alert::Model>> {

@@ -3,14 +3,13 @@
 
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Select,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 
 use super::page::{self, CursorKey, Keyset, Page, PageRequest};
 use crate::{
-    db,
+    db::{self, reads::Reader},
     domain::{Level, SortOrder, Timestamp},
     entities::log_entry::{self, Column, Entity as LogEntry},
     error::{AppError, Result},
@@ -123,8 +122,8 @@ impl Keyset for LogEntry {
 
 /// One page of logs in `(timestamp, id)` order.
 #[tracing::instrument(skip(db), level = "debug")]
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
+pub async fn list(
+    db: &Reader,
     filter: &LogFilter,
     order: SortOrder,
     request: &PageRequest,
@@ -133,12 +132,12 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 /// How many logs match; only run when a client asks for `totalCount`.
-pub async fn count<C: ConnectionTrait>(db: &C, filter: &LogFilter) -> Result<u64> {
-    Ok(filter.select().count(db).await?)
+pub async fn count(db: &Reader, filter: &LogFilter) -> Result<u64> {
+    db.count(filter.select()).await
 }
 
-pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<log_entry::Model>> {
-    Ok(LogEntry::find_by_id(id).one(db).await?)
+pub async fn get(db: &Reader, id: i64) -> Result<Option<log_entry::Model>> {
+    Ok(db.all(LogEntry::find_by_id(id)).await?.pop())
 }
 
 /// A log ready to store.

@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use crate::{
+    db::reads::{FromSqliteRow, Reader},
     domain::SortOrder,
     error::{AppError, Result},
 };
@@ -215,8 +216,8 @@ fn decode<E: Keyset>(cursor: &str, name: &str) -> Result<Vec<i64>> {
 
 /// Runs `select` (already filtered) as one page. One query: it fetches a row more
 /// than asked to learn whether another page follows.
-pub async fn fetch<E, C>(
-    db: &C,
+pub async fn fetch<E>(
+    db: &Reader,
     select: Select<E>,
     order: SortOrder,
     request: &PageRequest,
@@ -224,7 +225,7 @@ pub async fn fetch<E, C>(
 where
     E: Keyset,
     E::Column: IntoColumnRef + Copy,
-    C: sea_orm::ConnectionTrait,
+    E::Model: FromSqliteRow + Send + 'static,
 {
     let columns = E::key_columns();
     let ascending = order == SortOrder::Asc;
@@ -239,10 +240,8 @@ where
     };
     match request {
         PageRequest::Offset { skip, limit } => {
-            let mut rows = ordered(select, ascending)
-                .offset(*skip)
-                .limit(limit + 1)
-                .all(db)
+            let mut rows = db
+                .all(ordered(select, ascending).offset(*skip).limit(limit + 1))
                 .await?;
             let has_next_page = rows.len() as u64 > *limit;
             rows.truncate(*limit as usize);
@@ -269,9 +268,8 @@ where
             }
             let backward = last.is_some();
             let size = last.or(*first).unwrap_or(DEFAULT_PAGE_SIZE);
-            let mut rows = ordered(select, ascending != backward)
-                .limit(size + 1)
-                .all(db)
+            let mut rows = db
+                .all(ordered(select, ascending != backward).limit(size + 1))
                 .await?;
             let more = rows.len() as u64 > size;
             rows.truncate(size as usize);

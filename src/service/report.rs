@@ -3,12 +3,15 @@
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::logs::LogFilter;
 use crate::{
+    db::reads::{Bind, Reader, SqliteReads},
     domain::{SortOrder, Timestamp},
     entities::log_entry::{Column, Entity as LogEntry},
 };
@@ -34,27 +37,41 @@ fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 /// sends CSV chunks through a small channel; if the client goes away the send fails
 /// and the reader stops.
 pub fn stream(
-    db: DatabaseConnection,
+    db: Reader,
     filter: LogFilter,
     order: SortOrder,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
     let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
-    tokio::spawn(async move {
-        if let Err(err) = write_rows(&db, &filter, order, &tx).await {
-            tracing::error!(error = %err, "CSV report stopped early");
-            let _ = tx.send(Err(std::io::Error::other("report failed"))).await;
+    let select = report_select(&filter, order);
+    let failed = |tx: &mpsc::Sender<_>, err: anyhow::Error| {
+        tracing::error!(error = %err, "CSV report stopped early");
+        let _ = tx.try_send(Err(std::io::Error::other("report failed")));
+    };
+    match db {
+        // A blocking thread of its own: one SQLite statement stepped row by row,
+        // straight into CSV, with `blocking_send` as the back-pressure.
+        Reader::Sqlite(pool) => {
+            tokio::task::spawn_blocking(move || {
+                if let Err(err) = write_sqlite_rows(&pool, select, &tx) {
+                    failed(&tx, err);
+                }
+            });
         }
-    });
+        Reader::Orm(db) => {
+            tokio::spawn(async move {
+                if let Err(err) = write_rows(&db, select, &tx).await {
+                    failed(&tx, err);
+                }
+            });
+        }
+    }
     ReceiverStream::new(rx)
 }
 
-async fn write_rows(
-    db: &DatabaseConnection,
-    filter: &LogFilter,
-    order: SortOrder,
-    tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
-) -> anyhow::Result<()> {
-    let mut select = LogEntry::find()
+type Chunks = mpsc::Sender<Result<Bytes, std::io::Error>>;
+
+fn report_select(filter: &LogFilter, order: SortOrder) -> Select<LogEntry> {
+    let select = LogEntry::find()
         .select_only()
         .columns([
             Column::Id,
@@ -63,43 +80,107 @@ async fn write_rows(
             Column::Message,
         ])
         .filter(filter.condition());
-    select = match order {
+    match order {
         SortOrder::Asc => select
             .order_by_asc(Column::Timestamp)
             .order_by_asc(Column::Id),
         SortOrder::Desc => select
             .order_by_desc(Column::Timestamp)
             .order_by_desc(Column::Id),
-    };
-    let mut rows = select
-        .into_tuple::<(i64, i64, String, String)>()
-        .stream(db)
-        .await?;
+    }
+}
 
-    let new_writer = || csv::Writer::from_writer(Vec::with_capacity(CHUNK_BYTES + 8 * 1024));
-    let mut writer = new_writer();
-    writer.write_record(HEADER)?;
-    let mut id_buf = itoa::Buffer::new();
-    while let Some(row) = rows.next().await {
-        let (id, timestamp, level, message) = row?;
+/// CSV records gathered into chunks of about `CHUNK_BYTES`.
+struct CsvChunks {
+    writer: csv::Writer<Vec<u8>>,
+    id: itoa::Buffer,
+}
+
+impl CsvChunks {
+    fn new() -> anyhow::Result<Self> {
+        let mut chunks = CsvChunks {
+            writer: Self::writer(),
+            id: itoa::Buffer::new(),
+        };
+        chunks.writer.write_record(HEADER)?;
+        Ok(chunks)
+    }
+
+    fn writer() -> csv::Writer<Vec<u8>> {
+        csv::Writer::from_writer(Vec::with_capacity(CHUNK_BYTES + 8 * 1024))
+    }
+
+    /// Adds one row; returns a chunk when one is full.
+    fn row(
+        &mut self,
+        id: i64,
+        timestamp: i64,
+        level: &str,
+        message: &str,
+    ) -> anyhow::Result<Option<Bytes>> {
         let ts = Timestamp(timestamp).to_string();
-        writer.write_record([
-            id_buf.format(id),
+        self.writer.write_record([
+            self.id.format(id),
             ts.as_str(),
-            neutralise(&level).as_ref(),
-            neutralise(&message).as_ref(),
+            neutralise(level).as_ref(),
+            neutralise(message).as_ref(),
         ])?;
-        if writer.get_ref().len() >= CHUNK_BYTES {
-            let chunk = std::mem::replace(&mut writer, new_writer()).into_inner()?;
-            if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
+        if self.writer.get_ref().len() < CHUNK_BYTES {
+            return Ok(None);
+        }
+        let full = std::mem::replace(&mut self.writer, Self::writer());
+        Ok(Some(Bytes::from(full.into_inner()?)))
+    }
+
+    fn finish(self) -> anyhow::Result<Bytes> {
+        Ok(Bytes::from(self.writer.into_inner()?))
+    }
+}
+
+fn write_sqlite_rows(
+    pool: &SqliteReads,
+    select: Select<LogEntry>,
+    tx: &Chunks,
+) -> anyhow::Result<()> {
+    let (sql, values) = select
+        .into_query()
+        .build(sea_orm::sea_query::SqliteQueryBuilder);
+    let conn = pool.open_for_export()?;
+    let mut statement = conn.prepare(&sql)?;
+    let mut rows = statement.query(rusqlite::params_from_iter(values.0.iter().map(Bind)))?;
+    let mut chunks = CsvChunks::new()?;
+    while let Some(row) = rows.next()? {
+        let level = row.get_ref(2)?.as_str()?;
+        let message = row.get_ref(3)?.as_str()?;
+        if let Some(chunk) = chunks.row(row.get(0)?, row.get(1)?, level, message)? {
+            if tx.blocking_send(Ok(chunk)).is_err() {
                 return Ok(()); // the client left
             }
         }
     }
-    let rest = writer.into_inner()?;
-    if !rest.is_empty() {
-        let _ = tx.send(Ok(Bytes::from(rest))).await;
+    let _ = tx.blocking_send(Ok(chunks.finish()?));
+    Ok(())
+}
+
+async fn write_rows(
+    db: &DatabaseConnection,
+    select: Select<LogEntry>,
+    tx: &Chunks,
+) -> anyhow::Result<()> {
+    let mut rows = select
+        .into_tuple::<(i64, i64, String, String)>()
+        .stream(db)
+        .await?;
+    let mut chunks = CsvChunks::new()?;
+    while let Some(row) = rows.next().await {
+        let (id, timestamp, level, message) = row?;
+        if let Some(chunk) = chunks.row(id, timestamp, &level, &message)? {
+            if tx.send(Ok(chunk)).await.is_err() {
+                return Ok(()); // the client left
+            }
+        }
     }
+    let _ = tx.send(Ok(chunks.finish()?)).await;
     Ok(())
 }
 
