@@ -13,8 +13,19 @@ use crate::{
     startup::Shutdown,
 };
 
+/// Cloned for every request (axum's `State`), so one shared allocation.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub db: DatabaseConnection,
     /// Where queries go (on SQLite, a rusqlite pool beside `db`).
     pub reader: Reader,
@@ -38,7 +49,7 @@ impl AppState {
         let events = Events::new(config.live_tail_buffer as usize);
         let notifier = Notifier::start(WebhookSettings::from_config(&config));
         let sentinel = Sentinel::new(db.clone(), events.clone(), notifier);
-        AppState {
+        AppState(Arc::new(Shared {
             auth,
             ingestor: Ingestor::new(db.clone(), sentinel.clone()),
             events,
@@ -48,6 +59,6 @@ impl AppState {
             config: Arc::new(config),
             started: Instant::now(),
             shutdown: Shutdown::default(),
-        }
+        }))
     }
 }

@@ -8,7 +8,13 @@ use super::{
     types::{Alert, LogEntry},
 };
 use crate::{
-    service::{alerts, alerts::AlertFilter, logs, logs::LogFilter, page::Page},
+    service::{
+        alerts,
+        alerts::AlertFilter,
+        logs,
+        logs::LogFilter,
+        page::{CursorKey, Page},
+    },
     state::AppState,
 };
 
@@ -37,7 +43,8 @@ pub enum Counted {
 }
 
 pub struct Connection<N: OutputType> {
-    edges: Vec<Edge<N>>,
+    keys: Vec<CursorKey>,
+    nodes: Vec<N>,
     page_info: PageInfo,
     counted: Counted,
 }
@@ -53,16 +60,14 @@ impl<N: OutputType + Clone> Connection<N> {
             start_cursor: page.start_cursor(),
             end_cursor: page.end_cursor(),
         };
-        let edges = page
+        let (keys, nodes) = page
             .rows
             .into_iter()
-            .map(|(key, row)| Edge {
-                cursor: key.encode(),
-                node: N::from(row),
-            })
-            .collect();
+            .map(|(key, row)| (key, N::from(row)))
+            .unzip();
         Connection {
-            edges,
+            keys,
+            nodes,
             page_info,
             counted,
         }
@@ -77,13 +82,21 @@ impl<N: OutputType + Row + Clone> Connection<N>
 where
     Edge<N>: OutputType,
 {
-    async fn edges(&self) -> &Vec<Edge<N>> {
-        &self.edges
+    // Cursors are encoded only when a client asks for edges.
+    async fn edges(&self) -> Vec<Edge<N>> {
+        self.keys
+            .iter()
+            .zip(&self.nodes)
+            .map(|(key, node)| Edge {
+                cursor: key.encode(),
+                node: node.clone(),
+            })
+            .collect()
     }
 
     /// The rows of `edges`, without cursors.
-    async fn nodes(&self) -> Rows<N> {
-        Rows(self.edges.iter().map(|e| e.node.clone()).collect())
+    async fn nodes(&self) -> Rows<'_, N> {
+        Rows(&self.nodes)
     }
 
     async fn page_info(&self) -> &PageInfo {

@@ -79,9 +79,9 @@ fn value<R: Row>(row: &R, field: &Field) -> Option<Value> {
 }
 
 /// `[T!]!` for a list of rows, resolved in one pass rather than item by item.
-pub struct Rows<T>(pub Vec<T>);
+pub struct Rows<'a, T>(pub &'a [T]);
 
-impl<T: Row + OutputType> OutputType for Rows<T> {
+impl<T: Row + OutputType> OutputType for Rows<'_, T> {
     fn type_name() -> Cow<'static, str> {
         <Vec<T> as OutputType>::type_name()
     }
