@@ -5,6 +5,7 @@ mod errors;
 pub mod graphiql;
 mod guard;
 mod mutation;
+mod parsed;
 mod query;
 mod rows;
 mod rules;
@@ -61,6 +62,7 @@ const MAX_BATCH: usize = 16;
 pub struct Schemas {
     pub http: AppSchema,
     pub websocket: AppSchema,
+    parsed: Arc<parsed::ParsedQueries>,
 }
 
 impl Schemas {
@@ -68,6 +70,7 @@ impl Schemas {
         Schemas {
             http: build_schema(Some(state.clone()), false),
             websocket: build_schema(Some(state), true),
+            parsed: Arc::default(),
         }
     }
 }
@@ -130,7 +133,11 @@ pub async fn get_handler(State(schemas): State<Schemas>, request: Request) -> Re
     if is_websocket_upgrade(&request) {
         return websocket(schemas.websocket, request).await;
     }
-    let schema = schemas.http;
+    let Schemas {
+        http: schema,
+        parsed,
+        ..
+    } = schemas;
     if serves_graphiql(&request) {
         return Html(graphiql::page(&schema)).into_response();
     }
@@ -152,10 +159,11 @@ pub async fn get_handler(State(schemas): State<Schemas>, request: Request) -> Re
                 )
                     .into_response();
             }
-            let req = match claims {
+            let mut req = match claims {
                 Some(claims) => req.data(claims),
                 None => req,
             };
+            parsed.prepare(&mut req);
             let mut response = schema.execute(req).await;
             errors::assign_codes(&mut response);
             GraphQLResponse::from(response).into_response()
@@ -182,7 +190,11 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 
 /// `POST /graphql`: one operation or a batch of at most `MAX_BATCH`.
 pub async fn post_handler(
-    State(Schemas { http: schema, .. }): State<Schemas>,
+    State(Schemas {
+        http: schema,
+        parsed,
+        ..
+    }): State<Schemas>,
     claims: Option<Extension<Claims>>,
     request: Result<GraphQLBatchRequest<Unreadable>, Unreadable>,
 ) -> Response {
@@ -204,6 +216,14 @@ pub async fn post_handler(
     }
     if let Some(Extension(claims)) = claims {
         batch = batch.data(claims);
+    }
+    match &mut batch {
+        async_graphql::BatchRequest::Single(request) => parsed.prepare(request),
+        async_graphql::BatchRequest::Batch(requests) => {
+            requests
+                .iter_mut()
+                .for_each(|request| parsed.prepare(request));
+        }
     }
     let mut responses = schema.execute_batch(batch).await;
     match &mut responses {

@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::{
-    ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
+    ContextSelectionSet, OutputType, Positioned, ServerError, ServerResult, Value,
     parser::types::{Field, Selection, SelectionSet},
     registry::Registry,
 };
@@ -24,57 +24,99 @@ use async_graphql::{
 pub trait Row: Send + Sync {
     /// The GraphQL type name, for `__typename`.
     const TYPE_NAME: &'static str;
+    /// The fields it serves; `value` takes a position in this list.
+    const FIELDS: &'static [&'static str];
 
-    /// The value of the field named `name`; `None` if the type has no such field.
-    fn field(&self, name: &str) -> Option<Value>;
+    /// The value of field `FIELDS[field]`.
+    fn value(&self, field: usize) -> Value;
+}
+
+/// What one selected field reads, worked out once per selection.
+#[derive(Clone, Copy)]
+enum Slot {
+    TypeName,
+    Field(usize),
 }
 
 /// The object a selection set asks of `row`.
 pub fn object<R: Row>(row: &R, ctx: &ContextSelectionSet<'_>) -> ServerResult<Value> {
-    let mut fields = IndexMap::with_capacity(ctx.item.node.items.len());
-    collect(row, ctx, &ctx.item.node, &mut fields)?;
-    Ok(Value::Object(fields))
+    let mut objects = objects(std::slice::from_ref(row), ctx)?;
+    Ok(objects.pop().unwrap_or_default())
 }
 
-fn collect<R: Row>(
-    row: &R,
-    ctx: &ContextSelectionSet<'_>,
-    set: &SelectionSet,
-    out: &mut IndexMap<Name, Value>,
-) -> ServerResult<()> {
+/// The objects a selection set asks of each row. The selection is walked once; each
+/// row's object starts as a copy of an empty one with the response keys already in
+/// place, so no row pays for hashing keys or walking fragments again.
+pub fn objects<R: Row>(rows: &[R], ctx: &ContextSelectionSet<'_>) -> ServerResult<Vec<Value>> {
+    let mut selected = Vec::new();
+    collect(ctx, &ctx.item.node, &mut selected);
+    let mut template = IndexMap::with_capacity(selected.len());
+    let mut slots = Vec::with_capacity(selected.len());
+    for field in selected {
+        let key = field.node.response_key().node.clone();
+        // A key selected twice is one field (validation checks they agree).
+        if template.contains_key(&key) {
+            continue;
+        }
+        let slot = match field.node.name.node.as_str() {
+            "__typename" => Slot::TypeName,
+            name => Slot::Field(
+                R::FIELDS
+                    .iter()
+                    .position(|f| *f == name)
+                    .ok_or_else(|| unknown::<R>(field))?,
+            ),
+        };
+        slots.push((template.len(), slot));
+        template.insert(key, Value::Null);
+    }
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let mut object = template.clone();
+            for &(index, slot) in &slots {
+                if let Some((_, value)) = object.get_index_mut(index) {
+                    *value = match slot {
+                        Slot::TypeName => Value::String(R::TYPE_NAME.to_owned()),
+                        Slot::Field(field) => row.value(field),
+                    };
+                }
+            }
+            Value::Object(object)
+        })
+        .collect())
+}
+
+fn unknown<R: Row>(field: &Positioned<Field>) -> ServerError {
+    ServerError::new(
+        format!(
+            "Cannot query field \"{}\" on type \"{}\".",
+            field.node.name.node,
+            R::TYPE_NAME
+        ),
+        Some(field.pos),
+    )
+}
+
+/// The fields of a selection set in order, fragments flattened.
+fn collect<'a>(
+    ctx: &ContextSelectionSet<'a>,
+    set: &'a SelectionSet,
+    out: &mut Vec<&'a Positioned<Field>>,
+) {
     for selection in &set.items {
         match &selection.node {
-            Selection::Field(field) => {
-                let value = value(row, &field.node).ok_or_else(|| {
-                    ServerError::new(
-                        format!(
-                            "Cannot query field \"{}\" on type \"{}\".",
-                            field.node.name.node,
-                            R::TYPE_NAME
-                        ),
-                        Some(field.pos),
-                    )
-                })?;
-                out.insert(field.node.response_key().node.clone(), value);
-            }
+            Selection::Field(field) => out.push(field),
             Selection::FragmentSpread(spread) => {
                 if let Some(fragment) = ctx.query_env.fragments.get(&spread.node.fragment_name.node)
                 {
-                    collect(row, ctx, &fragment.node.selection_set.node, out)?;
+                    collect(ctx, &fragment.node.selection_set.node, out);
                 }
             }
             Selection::InlineFragment(inline) => {
-                collect(row, ctx, &inline.node.selection_set.node, out)?;
+                collect(ctx, &inline.node.selection_set.node, out);
             }
         }
-    }
-    Ok(())
-}
-
-fn value<R: Row>(row: &R, field: &Field) -> Option<Value> {
-    match field.name.node.as_str() {
-        "__typename" => Some(Value::String(R::TYPE_NAME.to_owned())),
-        name => row.field(name),
     }
 }
 
@@ -99,11 +141,7 @@ impl<T: Row + OutputType> OutputType for Rows<'_, T> {
         ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        self.0
-            .iter()
-            .map(|row| object(row, ctx))
-            .collect::<ServerResult<Vec<_>>>()
-            .map(Value::List)
+        objects(self.0, ctx).map(Value::List)
     }
 }
 

@@ -18,6 +18,21 @@ fn level(stored: &str) -> Level {
     stored.parse().unwrap_or(Level::Info)
 }
 
+/// A stored level as its GraphQL enum value, built once per level rather than per row.
+fn level_value(stored: &str) -> Value {
+    static VALUES: std::sync::LazyLock<Vec<(&'static str, Value)>> =
+        std::sync::LazyLock::new(|| {
+            Level::ALL
+                .iter()
+                .map(|l| (l.as_str(), l.to_value()))
+                .collect()
+        });
+    match VALUES.iter().find(|(name, _)| *name == stored) {
+        Some((_, value)) => value.clone(),
+        None => level(stored).to_value(),
+    }
+}
+
 /// `DateTime`: RFC 3339 in UTC with microseconds (`2026-11-27T10:00:00.000000Z`), the
 /// same text the REST shim returns. On input it also takes offsets and Unix epochs.
 #[Scalar(name = "DateTime")]
@@ -38,8 +53,8 @@ impl ScalarType for Timestamp {
 
 // The schema's descriptions of `LogEntry` and `Alert`. Never built: the types that
 // are resolved are the row wrappers below (see `rows`), which read each field
-// straight from the stored model. A field added here needs its arm in `Row::field`;
-// `every_schema_field_is_resolved` checks that.
+// straight from the stored model. A field added here needs its place in `Row::FIELDS`
+// and `Row::value`; `every_schema_field_is_resolved` checks the lists agree.
 
 /// One log line.
 #[derive(SimpleObject)]
@@ -119,45 +134,68 @@ fn or_null<T>(v: Option<T>, f: impl FnOnce(T) -> Value) -> Value {
 
 impl Row for LogEntry {
     const TYPE_NAME: &'static str = "LogEntry";
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "timestamp",
+        "level",
+        "message",
+        "source",
+        "attributes",
+    ];
 
-    fn field(&self, name: &str) -> Option<Value> {
+    fn value(&self, field: usize) -> Value {
         let m = &self.0;
-        Some(match name {
-            "id" => id(m.id),
-            "timestamp" => time(m.timestamp),
-            "level" => level(&m.level).to_value(),
-            "message" => text(&m.message),
-            "source" => or_null(m.source.as_deref(), text),
+        match field {
+            0 => id(m.id),
+            1 => time(m.timestamp),
+            2 => level_value(&m.level),
+            3 => text(&m.message),
+            4 => or_null(m.source.as_deref(), text),
             // Stored as JSON text; read straight into the response's value.
-            "attributes" => or_null(m.attributes.as_deref(), |a| {
+            5 => or_null(m.attributes.as_deref(), |a| {
                 serde_json::from_str(a).unwrap_or(Value::Null)
             }),
-            _ => return None,
-        })
+            _ => Value::Null,
+        }
     }
 }
 
 impl Row for Alert {
     const TYPE_NAME: &'static str = "Alert";
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "severity",
+        "status",
+        "message",
+        "source",
+        "ruleId",
+        "fingerprint",
+        "occurrences",
+        "firstSeen",
+        "lastSeen",
+        "acknowledgedAt",
+        "resolvedAt",
+        "logId",
+    ];
 
-    fn field(&self, name: &str) -> Option<Value> {
+    fn value(&self, field: usize) -> Value {
         let m = &self.0;
-        Some(match name {
-            "id" => id(m.id),
-            "severity" => level(&m.severity).to_value(),
-            "status" => m.status.parse().unwrap_or(AlertStatus::Open).to_value(),
-            "message" => text(&m.message),
-            "source" => or_null(m.source.as_deref(), text),
-            "ruleId" => or_null(m.rule_id, id),
-            "fingerprint" => text(&m.fingerprint),
-            "occurrences" => Value::from(m.occurrences),
-            "firstSeen" => time(m.first_seen),
-            "lastSeen" => time(m.last_seen),
-            "acknowledgedAt" => or_null(m.acknowledged_at, time),
-            "resolvedAt" => or_null(m.resolved_at, time),
-            "logId" => or_null(m.log_id, id),
-            _ => return None,
-        })
+        match field {
+            0 => id(m.id),
+            1 => level_value(&m.severity),
+            2 => m.status.parse().unwrap_or(AlertStatus::Open).to_value(),
+            3 => text(&m.message),
+            4 => or_null(m.source.as_deref(), text),
+            5 => or_null(m.rule_id, id),
+            6 => text(&m.fingerprint),
+            7 => Value::from(m.occurrences),
+            8 => time(m.first_seen),
+            9 => time(m.last_seen),
+            10 => or_null(m.acknowledged_at, time),
+            11 => or_null(m.resolved_at, time),
+            12 => or_null(m.log_id, id),
+            _ => Value::Null,
+        }
     }
 }
 
@@ -261,19 +299,25 @@ mod tests {
         });
         let fields = schema_fields("LogEntry").await;
         assert_eq!(fields.len(), 6, "{fields:?}");
-        for name in &fields {
-            assert!(log.field(name).is_some(), "LogEntry.{name} has no arm");
-        }
-        assert_eq!(log.field("id"), Some(Value::String("7".into())));
         assert_eq!(
-            log.field("timestamp"),
+            fields,
+            LogEntry::FIELDS,
+            "schema fields and row fields differ"
+        );
+        let field = |name: &str| {
+            let i = LogEntry::FIELDS.iter().position(|f| *f == name).unwrap();
+            Some(log.value(i))
+        };
+        assert_eq!(field("id"), Some(Value::String("7".into())));
+        assert_eq!(
+            field("timestamp"),
             Some(Value::String("2023-11-14T22:13:20.123456Z".into()))
         );
         assert_eq!(
-            log.field("attributes").unwrap().into_json().unwrap(),
+            field("attributes").unwrap().into_json().unwrap(),
             serde_json::json!({"b": 1, "a": [true, null]})
         );
-        assert_eq!(log.field("source"), Some(Value::Null));
+        assert_eq!(field("source"), Some(Value::Null));
 
         let alert = Alert(alert::Model {
             id: 1,
@@ -293,11 +337,13 @@ mod tests {
         });
         let fields = schema_fields("Alert").await;
         assert_eq!(fields.len(), 13, "{fields:?}");
-        for name in &fields {
-            assert!(alert.field(name).is_some(), "Alert.{name} has no arm");
-        }
-        assert_eq!(alert.field("status").unwrap().to_string(), "ACKNOWLEDGED");
-        assert_eq!(alert.field("ruleId"), Some(Value::String("3".into())));
-        assert_eq!(alert.field("occurrences"), Some(Value::from(4)));
+        assert_eq!(fields, Alert::FIELDS, "schema fields and row fields differ");
+        let afield = |name: &str| {
+            let i = Alert::FIELDS.iter().position(|f| *f == name).unwrap();
+            Some(alert.value(i))
+        };
+        assert_eq!(afield("status").unwrap().to_string(), "ACKNOWLEDGED");
+        assert_eq!(afield("ruleId"), Some(Value::String("3".into())));
+        assert_eq!(afield("occurrences"), Some(Value::from(4)));
     }
 }

@@ -141,3 +141,48 @@ db_test! {
         assert!(page.text().await.unwrap().to_lowercase().contains("graphiql"));
     }
 }
+
+db_test! {
+    // Rows are resolved in one pass over the selection (src/graphql/rows.rs): aliases,
+    // fragments, `__typename` and @skip/@include must come out as GraphQL says.
+    async fn row_selections_honour_aliases_fragments_and_directives(app: TestApp) {
+        app.insert_logs(sample_logs(3, JAN_1)).await;
+        let body = app
+            .graphql(
+                "query($hide: Boolean!) {
+                   logs(first: 2) {
+                     nodes {
+                       __typename
+                       n: id
+                       ...Parts
+                       ... on LogEntry { level text: message }
+                       message @skip(if: $hide)
+                       source @include(if: $hide)
+                       n: id
+                     }
+                   }
+                   log(id: \"1\") { kind: __typename ...Parts }
+                 }
+                 fragment Parts on LogEntry { timestamp level }",
+                json!({ "hide": true }),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let nodes = body["data"]["logs"]["nodes"].as_array().expect("nodes");
+        assert_eq!(nodes.len(), 2);
+        let first = nodes[0].as_object().expect("an object");
+        let mut keys: Vec<&str> = first.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["__typename", "level", "n", "source", "text", "timestamp"],
+            "{body}"
+        );
+        assert_eq!(first["__typename"], "LogEntry");
+        assert_eq!(first["text"], "message 0");
+        assert_eq!(first["timestamp"], "2026-01-01T00:00:00.000000Z");
+        assert_eq!(nodes[1]["text"], "message 1");
+        assert_eq!(body["data"]["log"]["kind"], "LogEntry");
+        assert_eq!(body["data"]["log"]["level"], nodes[0]["level"]);
+    }
+}
