@@ -112,17 +112,10 @@ impl Reader {
             }
         }
     }
-
-    /// The sqlx connection, for paths that stay on sea-orm (streams on a server).
-    pub fn orm(&self) -> Option<&DatabaseConnection> {
-        match self {
-            Reader::Orm(db) => Some(db),
-            Reader::Sqlite(_) => None,
-        }
-    }
 }
 
-fn build(query: sea_query::SelectStatement) -> (String, Vec<Value>) {
+/// The SQLite text of `query` and its bound values.
+pub fn build(query: sea_query::SelectStatement) -> (String, Vec<Value>) {
     let (sql, values) = query.build(sea_query::SqliteQueryBuilder);
     (sql, values.0)
 }
@@ -226,7 +219,7 @@ fn open(path: &Path, cache_kib: i64) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-pub fn sqlite_error(err: rusqlite::Error) -> AppError {
+fn sqlite_error(err: rusqlite::Error) -> AppError {
     AppError::Internal(anyhow::Error::new(err).context("SQLite read failed"))
 }
 
@@ -352,6 +345,24 @@ mod tests {
         assert_eq!(all.len(), 50);
         assert_eq!(all[10].attributes.as_deref(), Some("{\"n\":10}"));
         assert_eq!(all[3].source, None);
+
+        // Far past the inline step budget: interrupted on the worker, then run again
+        // on a blocking thread, with the right answer.
+        let Reader::Sqlite(pool) = &sqlite else {
+            unreachable!()
+        };
+        let long = pool
+            .with(|conn| {
+                conn.query_row(
+                    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 300000)
+                     SELECT count(*) FROM n",
+                    [],
+                    |row| row.get::<_, i64>(0),
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(long, 300_000);
 
         let memory = crate::db::connect("sqlite::memory:").await.unwrap();
         assert!(matches!(

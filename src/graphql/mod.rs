@@ -217,14 +217,7 @@ pub async fn post_handler(
     if let Some(Extension(claims)) = claims {
         batch = batch.data(claims);
     }
-    match &mut batch {
-        async_graphql::BatchRequest::Single(request) => parsed.prepare(request),
-        async_graphql::BatchRequest::Batch(requests) => {
-            requests
-                .iter_mut()
-                .for_each(|request| parsed.prepare(request));
-        }
-    }
+    batch.iter_mut().for_each(|request| parsed.prepare(request));
     let mut responses = schema.execute_batch(batch).await;
     match &mut responses {
         BatchResponse::Single(response) => errors::assign_codes(response),

@@ -11,7 +11,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::logs::LogFilter;
 use crate::{
-    db::reads::{Bind, Reader, SqliteReads},
+    db::reads::{self, Bind, Reader, SqliteReads},
     domain::{SortOrder, Timestamp},
     entities::log_entry::{Column, Entity as LogEntry},
 };
@@ -43,9 +43,11 @@ pub fn stream(
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
     let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
     let select = report_select(&filter, order);
-    let failed = |tx: &mpsc::Sender<_>, err: anyhow::Error| {
+    // The error goes through the channel like a chunk (waiting for room), so the
+    // client sees the download fail rather than end early as if complete.
+    let failed = |err: anyhow::Error| {
         tracing::error!(error = %err, "CSV report stopped early");
-        let _ = tx.try_send(Err(std::io::Error::other("report failed")));
+        Err(std::io::Error::other("report failed"))
     };
     match db {
         // A blocking thread of its own: one SQLite statement stepped row by row,
@@ -53,14 +55,14 @@ pub fn stream(
         Reader::Sqlite(pool) => {
             tokio::task::spawn_blocking(move || {
                 if let Err(err) = write_sqlite_rows(&pool, select, &tx) {
-                    failed(&tx, err);
+                    let _ = tx.blocking_send(failed(err));
                 }
             });
         }
         Reader::Orm(db) => {
             tokio::spawn(async move {
                 if let Err(err) = write_rows(&db, select, &tx).await {
-                    failed(&tx, err);
+                    let _ = tx.send(failed(err)).await;
                 }
             });
         }
@@ -142,12 +144,10 @@ fn write_sqlite_rows(
     select: Select<LogEntry>,
     tx: &Chunks,
 ) -> anyhow::Result<()> {
-    let (sql, values) = select
-        .into_query()
-        .build(sea_orm::sea_query::SqliteQueryBuilder);
+    let (sql, values) = reads::build(select.into_query());
     let conn = pool.open_for_export()?;
     let mut statement = conn.prepare(&sql)?;
-    let mut rows = statement.query(rusqlite::params_from_iter(values.0.iter().map(Bind)))?;
+    let mut rows = statement.query(rusqlite::params_from_iter(values.iter().map(Bind)))?;
     let mut chunks = CsvChunks::new()?;
     while let Some(row) = rows.next()? {
         let level = row.get_ref(2)?.as_str()?;
