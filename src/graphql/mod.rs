@@ -7,6 +7,7 @@ mod guard;
 mod mutation;
 mod parsed;
 mod query;
+mod response;
 mod rows;
 mod rules;
 mod stats;
@@ -16,9 +17,7 @@ mod types;
 use std::sync::{Arc, OnceLock};
 
 use async_graphql::{BatchResponse, Data, ParseRequestError, Schema, http::WebSocketProtocols};
-use async_graphql_axum::{
-    GraphQLBatchRequest, GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket,
-};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLRequest, GraphQLWebSocket};
 use axum::{
     Extension,
     extract::{
@@ -164,9 +163,9 @@ pub async fn get_handler(State(schemas): State<Schemas>, request: Request) -> Re
                 None => req,
             };
             parsed.prepare(&mut req);
-            let mut response = schema.execute(req).await;
+            let mut response = schema.execute(req.data(response::SplicedRows)).await;
             errors::assign_codes(&mut response);
-            GraphQLResponse::from(response).into_response()
+            response::into_http(response.into())
         }
         Err(rejection) => AppError::BadRequest(rejection.0.to_string()).into_response(),
     }
@@ -218,12 +217,14 @@ pub async fn post_handler(
         batch = batch.data(claims);
     }
     batch.iter_mut().for_each(|request| parsed.prepare(request));
-    let mut responses = schema.execute_batch(batch).await;
+    let mut responses = schema
+        .execute_batch(batch.data(response::SplicedRows))
+        .await;
     match &mut responses {
         BatchResponse::Single(response) => errors::assign_codes(response),
         BatchResponse::Batch(responses) => responses.iter_mut().for_each(errors::assign_codes),
     }
-    GraphQLResponse::from(responses).into_response()
+    response::into_http(responses)
 }
 
 /// A GraphQL body that could not be read, kept as is until the handler knows the

@@ -4,7 +4,8 @@
 //! joined with the others, and a list item by item the same way: for a 100-row page
 //! of six fields that is some 700 futures, and it ran `logs(first: 100)` at a third
 //! of the REST shim's speed. A row's fields are plain values already in memory, so
-//! here they are read straight into the response. The schema does not change: each
+//! here they are read straight into the response: over HTTP as finished JSON text
+//! (see `response`), over the WebSocket as values. The schema does not change: each
 //! row type takes its description (fields, docs) from a derived twin in `types`.
 //!
 //! Execution has already removed `@skip`/`@include` selections and validation has
@@ -15,10 +16,12 @@ use std::borrow::Cow;
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::{
-    ContextSelectionSet, OutputType, Positioned, ServerError, ServerResult, Value,
+    ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
     parser::types::{Field, Selection, SelectionSet},
     registry::Registry,
 };
+
+use super::response::SplicedRows;
 
 /// A type whose fields are read without resolvers.
 pub trait Row: Send + Sync {
@@ -29,6 +32,12 @@ pub trait Row: Send + Sync {
 
     /// The value of field `FIELDS[field]`.
     fn value(&self, field: usize) -> Value;
+
+    /// The same value written as JSON (see `response`). Types with large pages write
+    /// their fields directly rather than through a `Value`.
+    fn write_json(&self, field: usize, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, &self.value(field))
+    }
 }
 
 /// What one selected field reads, worked out once per selection.
@@ -38,53 +47,120 @@ enum Slot {
     Field(usize),
 }
 
-/// The object a selection set asks of `row`.
-pub fn object<R: Row>(row: &R, ctx: &ContextSelectionSet<'_>) -> ServerResult<Value> {
-    let mut objects = objects(std::slice::from_ref(row), ctx)?;
-    Ok(objects.pop().unwrap_or_default())
-}
+/// The response keys a selection set asks for and what each reads, in order.
+struct Plan(Vec<(Name, Slot)>);
 
-/// The objects a selection set asks of each row. The selection is walked once; each
-/// row's object starts as a copy of an empty one with the response keys already in
-/// place, so no row pays for hashing keys or walking fragments again.
-pub fn objects<R: Row>(rows: &[R], ctx: &ContextSelectionSet<'_>) -> ServerResult<Vec<Value>> {
-    let mut selected = Vec::new();
-    collect(ctx, &ctx.item.node, &mut selected);
-    let mut template = IndexMap::with_capacity(selected.len());
-    let mut slots = Vec::with_capacity(selected.len());
-    for field in selected {
-        let key = field.node.response_key().node.clone();
-        // A key selected twice is one field (validation checks they agree).
-        if template.contains_key(&key) {
-            continue;
+impl Plan {
+    fn new<R: Row>(ctx: &ContextSelectionSet<'_>) -> ServerResult<Self> {
+        let mut selected = Vec::new();
+        collect(ctx, &ctx.item.node, &mut selected);
+        let mut keys: Vec<(Name, Slot)> = Vec::with_capacity(selected.len());
+        for field in selected {
+            let key = &field.node.response_key().node;
+            // A key selected twice is one field (validation checks they agree).
+            if keys.iter().any(|(k, _)| k == key) {
+                continue;
+            }
+            let slot = match field.node.name.node.as_str() {
+                "__typename" => Slot::TypeName,
+                name => Slot::Field(
+                    R::FIELDS
+                        .iter()
+                        .position(|f| *f == name)
+                        .ok_or_else(|| unknown::<R>(field))?,
+                ),
+            };
+            keys.push((key.clone(), slot));
         }
-        let slot = match field.node.name.node.as_str() {
-            "__typename" => Slot::TypeName,
-            name => Slot::Field(
-                R::FIELDS
-                    .iter()
-                    .position(|f| *f == name)
-                    .ok_or_else(|| unknown::<R>(field))?,
-            ),
-        };
-        slots.push((template.len(), slot));
-        template.insert(key, Value::Null);
+        Ok(Plan(keys))
     }
-    Ok(rows
-        .iter()
-        .map(|row| {
-            let mut object = template.clone();
-            for &(index, slot) in &slots {
-                if let Some((_, value)) = object.get_index_mut(index) {
-                    *value = match slot {
+
+    /// Each row's object starts as a copy of an empty one with the response keys
+    /// already in place, so no row pays for hashing keys.
+    fn values<R: Row>(&self, rows: &[R]) -> Vec<Value> {
+        let template: IndexMap<Name, Value> = self
+            .0
+            .iter()
+            .map(|(key, _)| (key.clone(), Value::Null))
+            .collect();
+        rows.iter()
+            .map(|row| {
+                let mut object = template.clone();
+                for (value, (_, slot)) in object.values_mut().zip(&self.0) {
+                    *value = match *slot {
                         Slot::TypeName => Value::String(R::TYPE_NAME.to_owned()),
                         Slot::Field(field) => row.value(field),
                     };
                 }
+                Value::Object(object)
+            })
+            .collect()
+    }
+
+    /// The objects as one JSON array (or, with `single`, the first object alone).
+    fn json<R: Row>(&self, rows: &[R], single: bool) -> serde_json::Result<Vec<u8>> {
+        // `"key":` for each field, escaped once.
+        let mut prefixes = Vec::with_capacity(self.0.len());
+        for (key, _) in &self.0 {
+            let mut prefix = serde_json::to_vec(key.as_str())?;
+            prefix.push(b':');
+            prefixes.push(prefix);
+        }
+        let mut out = Vec::with_capacity(64 + rows.len() * 64 * self.0.len());
+        if !single {
+            out.push(b'[');
+        }
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
             }
-            Value::Object(object)
+            out.push(b'{');
+            for (j, (prefix, (_, slot))) in prefixes.iter().zip(&self.0).enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(prefix);
+                match *slot {
+                    Slot::TypeName => serde_json::to_writer(&mut out, R::TYPE_NAME)?,
+                    Slot::Field(field) => row.write_json(field, &mut out)?,
+                }
+            }
+            out.push(b'}');
+        }
+        if !single {
+            out.push(b']');
+        }
+        Ok(out)
+    }
+}
+
+/// The object a selection set asks of `row`.
+pub fn object<R: Row>(row: &R, ctx: &ContextSelectionSet<'_>) -> ServerResult<Value> {
+    let rows = std::slice::from_ref(row);
+    let plan = Plan::new::<R>(ctx)?;
+    if ctx.data_opt::<SplicedRows>().is_some() {
+        return spliced(plan.json(rows, true), ctx);
+    }
+    Ok(plan.values(rows).pop().unwrap_or_default())
+}
+
+/// The objects a selection set asks of each row, the selection walked once.
+pub fn list<R: Row>(rows: &[R], ctx: &ContextSelectionSet<'_>) -> ServerResult<Value> {
+    let plan = Plan::new::<R>(ctx)?;
+    if ctx.data_opt::<SplicedRows>().is_some() {
+        return spliced(plan.json(rows, false), ctx);
+    }
+    Ok(Value::List(plan.values(rows)))
+}
+
+fn spliced(
+    json: serde_json::Result<Vec<u8>>,
+    ctx: &ContextSelectionSet<'_>,
+) -> ServerResult<Value> {
+    json.map(|bytes| Value::Binary(bytes.into()))
+        .map_err(|err| {
+            ServerError::new(format!("cannot serialise rows: {err}"), Some(ctx.item.pos))
         })
-        .collect())
 }
 
 fn unknown<R: Row>(field: &Positioned<Field>) -> ServerError {
@@ -141,7 +217,7 @@ impl<T: Row + OutputType> OutputType for Rows<'_, T> {
         ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        objects(self.0, ctx).map(Value::List)
+        list(self.0, ctx)
     }
 }
 
