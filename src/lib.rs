@@ -15,6 +15,7 @@ pub mod error;
 pub mod graphql;
 pub mod http_client;
 pub mod ingest;
+pub mod json;
 pub mod limits;
 pub mod metrics;
 pub mod rest;

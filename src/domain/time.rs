@@ -1,6 +1,6 @@
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use serde::{Serialize, Serializer};
 
 /// A UTC instant in microseconds since the Unix epoch: the stored form of every
@@ -22,19 +22,60 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The RFC 3339 text, formatted on the stack: pages print a timestamp per row, and
+    /// chrono's formatter allocates a `String` for each.
+    pub(crate) fn rfc3339(self) -> Rfc3339 {
+        let dt = self.to_datetime();
+        let year = dt.year();
+        if !(0..=9999).contains(&year) {
+            return Rfc3339::Long(dt.to_rfc3339_opts(SecondsFormat::Micros, true));
+        }
+        let mut text = *b"0000-00-00T00:00:00.000000Z";
+        let fields = [
+            (0..4, year.unsigned_abs()),
+            (5..7, dt.month()),
+            (8..10, dt.day()),
+            (11..13, dt.hour()),
+            (14..16, dt.minute()),
+            (17..19, dt.second()),
+            (20..26, dt.timestamp_subsec_micros()),
+        ];
+        for (range, mut value) in fields {
+            for digit in text[range].iter_mut().rev() {
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
+        Rfc3339::Short(text)
+    }
+}
+
+/// A formatted timestamp: 27 ASCII bytes for years 0000–9999, chrono's text beyond.
+pub(crate) enum Rfc3339 {
+    Short([u8; 27]),
+    Long(String),
+}
+
+impl Rfc3339 {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // Only ASCII digits and separators are ever written into it.
+            Rfc3339::Short(bytes) => std::str::from_utf8(bytes).unwrap_or_default(),
+            Rfc3339::Long(text) => text,
+        }
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            &self
-                .to_datetime()
-                .to_rfc3339_opts(SecondsFormat::Micros, true),
-        )
+        f.write_str(self.rfc3339().as_str())
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_str(self.rfc3339().as_str())
     }
 }
 
@@ -127,6 +168,31 @@ mod tests {
     use super::*;
 
     const NOON: i64 = 1_764_244_800_000_000; // 2025-11-27T12:00:00Z
+
+    #[test]
+    fn printed_as_chrono_prints_it() {
+        let chrono = |t: Timestamp| t.to_datetime().to_rfc3339_opts(SecondsFormat::Micros, true);
+        let mut micros: i64 = 0x2545_f491_4f6c_dd1d;
+        let mut cases = vec![0, -1, 1, NOON, NOON + 999_999, i64::MIN, i64::MAX];
+        // Years 0000 and 9999 at their edges, and beyond them.
+        cases.extend([-62_167_219_200_000_000, -62_167_219_200_000_001]);
+        cases.extend([253_402_300_799_999_999, 253_402_300_800_000_000]);
+        for _ in 0..10_000 {
+            // xorshift: values all over the representable range, and near today.
+            micros ^= micros << 13;
+            micros ^= micros >> 7;
+            micros ^= micros << 17;
+            cases.extend([micros, NOON + micros % 10_000_000_000_000_000]);
+        }
+        for case in cases {
+            let t = Timestamp(case);
+            assert_eq!(t.to_string(), chrono(t), "{case}");
+            assert_eq!(
+                serde_json::to_string(&t).unwrap(),
+                format!("\"{}\"", chrono(t))
+            );
+        }
+    }
 
     #[test]
     fn rfc3339_and_epoch_units_agree() {

@@ -11,7 +11,7 @@
 
 use std::io;
 
-use async_graphql::BatchResponse;
+use async_graphql::{BatchResponse, Value};
 use axum::{
     body::Body,
     http::{HeaderValue, header},
@@ -29,7 +29,7 @@ pub struct SplicedRows;
 /// The HTTP answer for `responses`, as `async_graphql_axum::GraphQLResponse` builds it
 /// (content type, cache control, headers set by resolvers) with rows spliced in.
 pub fn into_http(responses: BatchResponse) -> Response {
-    let mut body = Vec::with_capacity(4096);
+    let mut body = Vec::with_capacity(256 + spliced_bytes(&responses));
     let mut serializer = serde_json::Serializer::with_formatter(&mut body, Splice);
     if let Err(err) = responses.serialize(&mut serializer) {
         return AppError::Internal(err.into()).into_response();
@@ -51,6 +51,22 @@ pub fn into_http(responses: BatchResponse) -> Response {
     }
     headers.extend(responses.http_headers());
     response
+}
+
+/// The size of the rows spliced into `responses`, to size the body once.
+fn spliced_bytes(responses: &BatchResponse) -> usize {
+    fn walk(value: &Value) -> usize {
+        match value {
+            Value::Binary(bytes) => bytes.len(),
+            Value::List(items) => items.iter().map(walk).sum(),
+            Value::Object(fields) => fields.values().map(walk).sum(),
+            _ => 0,
+        }
+    }
+    match responses {
+        BatchResponse::Single(response) => walk(&response.data),
+        BatchResponse::Batch(responses) => responses.iter().map(|r| walk(&r.data)).sum(),
+    }
 }
 
 /// serde_json's compact output (every method's default), except that bytes are

@@ -11,6 +11,7 @@ use crate::{
     domain::{AlertStatus, Level, Timestamp},
     entities::{alert, log_entry},
     ingest::without_nul,
+    json,
     service::{alerts::AlertFilter, logs::LogFilter},
 };
 
@@ -162,23 +163,20 @@ impl Row for LogEntry {
     // The same values as `value`, written without building them: a page of logs is
     // the bulk of most answers.
     fn write_json(&self, field: usize, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        use std::io::Write;
         let m = &self.0;
         match field {
-            0 => write!(out, "\"{}\"", m.id).map_err(serde_json::Error::io),
-            1 => write!(out, "\"{}\"", Timestamp(m.timestamp)).map_err(serde_json::Error::io),
-            3 => serde_json::to_writer(out, &m.message),
-            4 => serde_json::to_writer(out, &m.source),
-            // Checked to be JSON (as REST does), then passed through as stored.
-            5 => {
-                let raw = m
-                    .attributes
-                    .as_deref()
-                    .and_then(|a| serde_json::from_str::<&serde_json::value::RawValue>(a).ok());
-                serde_json::to_writer(out, &raw)
+            0 => {
+                out.push(b'"');
+                json::integer(out, m.id);
+                out.push(b'"');
             }
-            _ => serde_json::to_writer(out, &self.value(field)),
+            1 => json::timestamp(out, Timestamp(m.timestamp)),
+            3 => json::string(out, &m.message),
+            4 => json::optional_string(out, m.source.as_deref()),
+            5 => json::stored(out, m.attributes.as_deref()),
+            _ => return serde_json::to_writer(out, &self.value(field)),
         }
+        Ok(())
     }
 }
 

@@ -9,7 +9,7 @@ use axum::{
 use super::{
     openapi::{ErrorDetail, ValidationError},
     params::{AlertFilterQuery, OrderQuery, PageQuery, Params},
-    views::AlertView,
+    views::{AlertView, json_page},
 };
 use crate::{
     error::{AppError, Result},
@@ -50,7 +50,7 @@ pub async fn list_alerts(
     let rows = alerts::list(&state.reader, &filter, order, &page)
         .await?
         .into_items();
-    Ok(Json(rows.iter().map(AlertView::from).collect::<Vec<_>>()).into_response())
+    Ok(json_page::<_, AlertView>(&rows))
 }
 
 /// One alert

@@ -9,7 +9,7 @@ use axum::{
 use super::{
     openapi::{ErrorDetail, ValidationError},
     params::{LogFilterQuery, OrderQuery, PageQuery, Params},
-    views::LogView,
+    views::{LogView, log_page},
 };
 use crate::{
     error::{AppError, Result},
@@ -57,7 +57,7 @@ pub async fn list_logs(
     let rows = logs::list(&state.reader, &filter, order, &page)
         .await?
         .into_items();
-    Ok(Json(rows.iter().map(LogView::from).collect::<Vec<_>>()).into_response())
+    Ok(log_page(&rows))
 }
 
 /// One log
