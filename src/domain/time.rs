@@ -1,6 +1,6 @@
 use std::fmt;
 
-use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
 /// A UTC instant in microseconds since the Unix epoch: the stored form of every
@@ -26,20 +26,29 @@ impl Timestamp {
     /// The RFC 3339 text, formatted on the stack: pages print a timestamp per row, and
     /// chrono's formatter allocates a `String` for each.
     pub(crate) fn rfc3339(self) -> Rfc3339 {
-        let dt = self.to_datetime();
-        let year = dt.year();
-        if !(0..=9999).contains(&year) {
-            return Rfc3339::Long(dt.to_rfc3339_opts(SecondsFormat::Micros, true));
-        }
+        /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
+        const EPOCH_DAYS_FROM_CE: i64 = 719_163;
+        let seconds = self.0.div_euclid(1_000_000);
+        let (days, of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+        let date = i32::try_from(days + EPOCH_DAYS_FROM_CE)
+            .ok()
+            .and_then(NaiveDate::from_num_days_from_ce_opt)
+            .filter(|date| (0..=9999).contains(&date.year()));
+        let Some(date) = date else {
+            let text = self
+                .to_datetime()
+                .to_rfc3339_opts(SecondsFormat::Micros, true);
+            return Rfc3339::Long(text);
+        };
         let mut text = *b"0000-00-00T00:00:00.000000Z";
         let fields = [
-            (0..4, year.unsigned_abs()),
-            (5..7, dt.month()),
-            (8..10, dt.day()),
-            (11..13, dt.hour()),
-            (14..16, dt.minute()),
-            (17..19, dt.second()),
-            (20..26, dt.timestamp_subsec_micros()),
+            (0..4, date.year().unsigned_abs()),
+            (5..7, date.month()),
+            (8..10, date.day()),
+            (11..13, (of_day / 3600) as u32),
+            (14..16, (of_day / 60 % 60) as u32),
+            (17..19, (of_day % 60) as u32),
+            (20..26, self.0.rem_euclid(1_000_000) as u32),
         ];
         for (range, mut value) in fields {
             for digit in text[range].iter_mut().rev() {

@@ -16,7 +16,10 @@ mod types;
 
 use std::sync::{Arc, OnceLock};
 
-use async_graphql::{BatchResponse, Data, ParseRequestError, Schema, http::WebSocketProtocols};
+use async_graphql::{
+    BatchRequest, BatchResponse, Data, ParseRequestError, Schema, ValidationMode,
+    http::WebSocketProtocols,
+};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLRequest, GraphQLWebSocket};
 use axum::{
     Extension,
@@ -50,16 +53,18 @@ const MAX_COMPLEXITY: usize = 50_000;
 /// Operations in one batched POST.
 const MAX_BATCH: usize = 16;
 
-/// The schema twice: the same types and resolvers, with and without the extension
-/// that gives errors their codes. Any extension sends every field of every row
-/// through async-graphql's per-field hooks (a boxed future and registry lookups
-/// each): with it, a 100-row `logs` page ran at a third of the REST figure. Over
-/// HTTP the codes are set on the finished response instead (`errors::assign_codes`);
-/// subscriptions stream their responses inside async-graphql, so the WebSocket
-/// schema keeps the extension.
+/// The schema three times: the same types and resolvers, with and without the
+/// extension that gives errors their codes, and with full or cost-only validation.
+/// Any extension sends every field of every row through async-graphql's per-field
+/// hooks (a boxed future and registry lookups each): with it, a 100-row `logs` page
+/// ran at a third of the REST figure. Over HTTP the codes are set on the finished
+/// response instead (`errors::assign_codes`); subscriptions stream their responses
+/// inside async-graphql, so the WebSocket schema keeps the extension. Requests that
+/// passed full validation before run on `http_validated` (see `parsed`).
 #[derive(Clone)]
 pub struct Schemas {
     pub http: AppSchema,
+    http_validated: AppSchema,
     pub websocket: AppSchema,
     parsed: Arc<parsed::ParsedQueries>,
 }
@@ -67,21 +72,62 @@ pub struct Schemas {
 impl Schemas {
     pub fn new(state: AppState) -> Self {
         Schemas {
-            http: build_schema(Some(state.clone()), false),
-            websocket: build_schema(Some(state), true),
+            http: build_schema(Some(state.clone()), Flavour::Http),
+            http_validated: build_schema(Some(state.clone()), Flavour::HttpValidated),
+            websocket: build_schema(Some(state), Flavour::WebSocket),
             parsed: Arc::default(),
         }
     }
+
+    /// Runs a batch (or one request) over HTTP: parsed queries from the cache, the
+    /// cost-only schema when every request passed validation before, error codes
+    /// assigned, rows spliced into the answer.
+    async fn execute(&self, mut batch: BatchRequest) -> Response {
+        let prepared: Vec<_> = batch
+            .iter_mut()
+            .map(|request| self.parsed.prepare(request))
+            .collect();
+        let schema = if prepared.iter().all(|p| p.validated) {
+            &self.http_validated
+        } else {
+            &self.http
+        };
+        let mut responses = schema
+            .execute_batch(batch.data(response::SplicedRows))
+            .await;
+        let answers = match &mut responses {
+            BatchResponse::Single(response) => std::slice::from_mut(response),
+            BatchResponse::Batch(responses) => responses.as_mut_slice(),
+        };
+        for (prepared, answer) in prepared.into_iter().zip(answers.iter_mut()) {
+            self.parsed.answered(prepared, answer);
+            errors::assign_codes(answer);
+        }
+        response::into_http(responses)
+    }
+}
+
+/// Which schema to build.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// Full validation, no extensions.
+    Http,
+    /// Only the depth and complexity limits: for requests known to be valid.
+    HttpValidated,
+    /// Full validation and the error-code extension.
+    WebSocket,
 }
 
 /// Builds the schema; `state` reaches resolvers through `ctx.data::<AppState>()`.
 /// Per-request data: the caller's `Claims`, when authentication is on.
-pub fn build_schema(state: Option<AppState>, error_codes_extension: bool) -> AppSchema {
+pub fn build_schema(state: Option<AppState>, flavour: Flavour) -> AppSchema {
     let mut builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY);
-    if error_codes_extension {
-        builder = builder.extension(errors::ErrorCodes);
+    match flavour {
+        Flavour::Http => {}
+        Flavour::HttpValidated => builder = builder.validation_mode(ValidationMode::Fast),
+        Flavour::WebSocket => builder = builder.extension(errors::ErrorCodes),
     }
     if let Some(state) = state {
         if !state.config.graphql_introspection {
@@ -94,7 +140,7 @@ pub fn build_schema(state: Option<AppState>, error_codes_extension: bool) -> App
 
 /// The SDL that `log-sentinel schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
-    build_schema(None, false).sdl()
+    build_schema(None, Flavour::Http).sdl()
 }
 
 /// Whether `GET /graphql` answers with the GraphiQL page (a browser, or a bare GET)
@@ -132,13 +178,8 @@ pub async fn get_handler(State(schemas): State<Schemas>, request: Request) -> Re
     if is_websocket_upgrade(&request) {
         return websocket(schemas.websocket, request).await;
     }
-    let Schemas {
-        http: schema,
-        parsed,
-        ..
-    } = schemas;
     if serves_graphiql(&request) {
-        return Html(graphiql::page(&schema)).into_response();
+        return Html(graphiql::page(&schemas.http)).into_response();
     }
     let claims = request.extensions().get::<Claims>().cloned();
     match GraphQLRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(
@@ -158,14 +199,11 @@ pub async fn get_handler(State(schemas): State<Schemas>, request: Request) -> Re
                 )
                     .into_response();
             }
-            let mut req = match claims {
+            let req = match claims {
                 Some(claims) => req.data(claims),
                 None => req,
             };
-            parsed.prepare(&mut req);
-            let mut response = schema.execute(req.data(response::SplicedRows)).await;
-            errors::assign_codes(&mut response);
-            response::into_http(response.into())
+            schemas.execute(BatchRequest::Single(req)).await
         }
         Err(rejection) => AppError::BadRequest(rejection.0.to_string()).into_response(),
     }
@@ -189,22 +227,19 @@ fn is_mutation(request: &async_graphql::Request) -> bool {
 
 /// `POST /graphql`: one operation or a batch of at most `MAX_BATCH`.
 pub async fn post_handler(
-    State(Schemas {
-        http: schema,
-        parsed,
-        ..
-    }): State<Schemas>,
+    State(schemas): State<Schemas>,
     claims: Option<Extension<Claims>>,
     request: Result<GraphQLBatchRequest<Unreadable>, Unreadable>,
 ) -> Response {
-    let limit = schema
+    let limit = schemas
+        .http
         .data::<AppState>()
         .map_or(0, |state| state.config.max_body_bytes);
     let mut batch = match request {
         Ok(request) => request.into_inner(),
         Err(Unreadable(err)) => return unreadable(err, limit).into_response(),
     };
-    if let async_graphql::BatchRequest::Batch(ops) = &batch {
+    if let BatchRequest::Batch(ops) = &batch {
         if ops.len() > MAX_BATCH {
             return AppError::BadRequest(format!(
                 "a batch may hold at most {MAX_BATCH} operations, got {}",
@@ -216,15 +251,7 @@ pub async fn post_handler(
     if let Some(Extension(claims)) = claims {
         batch = batch.data(claims);
     }
-    batch.iter_mut().for_each(|request| parsed.prepare(request));
-    let mut responses = schema
-        .execute_batch(batch.data(response::SplicedRows))
-        .await;
-    match &mut responses {
-        BatchResponse::Single(response) => errors::assign_codes(response),
-        BatchResponse::Batch(responses) => responses.iter_mut().for_each(errors::assign_codes),
-    }
-    response::into_http(responses)
+    schemas.execute(batch).await
 }
 
 /// A GraphQL body that could not be read, kept as is until the handler knows the

@@ -34,6 +34,15 @@ fn level_value(stored: &str) -> Value {
     }
 }
 
+/// A stored level's GraphQL enum name (the canonical spelling; `level_value` holds
+/// the same names as values).
+fn level_name(stored: &str) -> &'static str {
+    match Level::ALL.iter().find(|l| l.as_str() == stored) {
+        Some(l) => l.as_str(),
+        None => level(stored).as_str(),
+    }
+}
+
 /// `DateTime`: RFC 3339 in UTC with microseconds (`2026-11-27T10:00:00.000000Z`), the
 /// same text the REST shim returns. On input it also takes offsets and Unix epochs.
 #[Scalar(name = "DateTime")]
@@ -171,6 +180,7 @@ impl Row for LogEntry {
                 out.push(b'"');
             }
             1 => json::timestamp(out, Timestamp(m.timestamp)),
+            2 => json::string(out, level_name(&m.level)),
             3 => json::string(out, &m.message),
             4 => json::optional_string(out, m.source.as_deref()),
             5 => json::stored(out, m.attributes.as_deref()),
@@ -295,7 +305,7 @@ mod tests {
     use super::*;
 
     async fn schema_fields(type_name: &str) -> Vec<String> {
-        let schema = crate::graphql::build_schema(None, false);
+        let schema = crate::graphql::build_schema(None, crate::graphql::Flavour::Http);
         let query = format!("{{ __type(name: \"{type_name}\") {{ fields {{ name }} }} }}");
         let response = schema.execute(query).await.into_result().unwrap();
         let json = response.data.into_json().unwrap();

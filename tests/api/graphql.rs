@@ -186,3 +186,24 @@ db_test! {
         assert_eq!(body["data"]["log"]["level"], nodes[0]["level"]);
     }
 }
+
+db_test! {
+    // A request seen before without errors skips the spec's validation rules the
+    // second time (src/graphql/parsed.rs); the answer must not change, and the same
+    // text with other variables is validated again.
+    async fn repeated_requests_answer_alike_and_new_variables_are_checked(app: TestApp) {
+        app.insert_logs(sample_logs(3, JAN_1)).await;
+        let query = "query Page($n: Int!) { logs(first: $n) { nodes { id message } } }";
+        let first = app.graphql(query, json!({ "n": 2 })).await;
+        assert!(first.get("errors").is_none(), "{first}");
+        assert_eq!(first["data"]["logs"]["nodes"].as_array().map(Vec::len), Some(2));
+        assert_eq!(app.graphql(query, json!({ "n": 2 })).await, first);
+
+        let wrong = app.graphql(query, json!({ "n": "two" })).await;
+        assert_eq!(wrong["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{wrong}");
+        let missing = app.graphql(query, json!({})).await;
+        assert_eq!(missing["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{missing}");
+        let one = app.graphql(query, json!({ "n": 1 })).await;
+        assert_eq!(one["data"]["logs"]["nodes"].as_array().map(Vec::len), Some(1), "{one}");
+    }
+}
