@@ -1,6 +1,8 @@
 //! `log-sentinel demo`: the old `demo.py`, against a running server. Prints status,
 //! a page of logs, a page of alerts and the head of the CSV report.
 
+use std::io::Write;
+
 use clap::Args;
 
 use crate::error::AppError;
@@ -18,6 +20,18 @@ const SAMPLES: [&str; 4] = [
     r#"{"level":"ERROR","source":"demo","message":"payment gateway timeout after 30s"}"#,
     r#"{"level":"INFO","source":"demo","message":"GET /api/orders 200 in 12ms"}"#,
 ];
+
+/// `println!` that ends the demo quietly once stdout is closed (`demo | head`), as
+/// Unix tools do, instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        match writeln!(std::io::stdout(), $($arg)*) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => return Err(AppError::Internal(e.into())),
+        }
+    };
+}
 
 pub async fn run(args: DemoArgs) -> Result<(), AppError> {
     let client = crate::http_client::builder()
@@ -41,7 +55,7 @@ pub async fn run(args: DemoArgs) -> Result<(), AppError> {
         .await
         .map_err(|e| fail("/logs", e))?;
     if first.is_empty() {
-        println!(
+        say!(
             "== the server is empty: sending {} sample logs to POST /logs",
             SAMPLES.len()
         );
@@ -57,7 +71,7 @@ pub async fn run(args: DemoArgs) -> Result<(), AppError> {
     }
 
     for path in ["/status", "/logs?limit=5", "/alerts?limit=5"] {
-        println!("== {path}");
+        say!("== {path}");
         let body: serde_json::Value = get(path)
             .send()
             .await
@@ -65,13 +79,13 @@ pub async fn run(args: DemoArgs) -> Result<(), AppError> {
             .json()
             .await
             .map_err(|e| fail(path, e))?;
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&body).unwrap_or_default()
         );
     }
 
-    println!("== /report/csv (first 5 lines)");
+    say!("== /report/csv (first 5 lines)");
     let csv = get("/report/csv")
         .send()
         .await
@@ -80,9 +94,9 @@ pub async fn run(args: DemoArgs) -> Result<(), AppError> {
         .await
         .map_err(|e| fail("/report/csv", e))?;
     for line in csv.lines().take(5) {
-        println!("{line}");
+        say!("{line}");
     }
-    println!(
+    say!(
         "... {} data rows, {} bytes",
         csv.lines().count().saturating_sub(1),
         csv.len()

@@ -548,3 +548,22 @@ async fn demo_fills_an_empty_server_and_prints_status_logs_alerts_and_csv() {
     assert!(text.contains("... 4 data rows"), "{text}");
     assert_eq!(app.count("log_entries").await, 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_stops_quietly_when_its_reader_goes_away() {
+    let app = crate::common::spawn_app(crate::common::Backend::Sqlite)
+        .await
+        .expect("sqlite always runs");
+    // `log-sentinel demo | head -0`: the pipe is closed before the first line.
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_log-sentinel"))
+        .args(["demo", "--base-url", &app.base])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run demo");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().await.expect("demo ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
