@@ -106,7 +106,8 @@ impl Plan {
             prefix.push(b':');
             prefixes.push(prefix);
         }
-        let mut out = Vec::with_capacity(64 + rows.len() * 64 * self.0.len());
+        // About 64 bytes a field; past a megabyte the buffer grows as it must.
+        let mut out = Vec::with_capacity((64 + rows.len() * 64 * self.0.len()).min(1 << 20));
         if !single {
             out.push(b'[');
         }
