@@ -45,7 +45,8 @@ pub enum Counted {
 pub struct Connection<N: OutputType> {
     keys: Vec<CursorKey>,
     nodes: Vec<N>,
-    page_info: PageInfo,
+    has_next_page: bool,
+    has_previous_page: bool,
     counted: Counted,
 }
 
@@ -54,12 +55,6 @@ impl<N: OutputType + Clone> Connection<N> {
     where
         N: From<M>,
     {
-        let page_info = PageInfo {
-            has_next_page: page.has_next_page,
-            has_previous_page: page.has_previous_page,
-            start_cursor: page.start_cursor(),
-            end_cursor: page.end_cursor(),
-        };
         let (keys, nodes) = page
             .rows
             .into_iter()
@@ -68,7 +63,8 @@ impl<N: OutputType + Clone> Connection<N> {
         Connection {
             keys,
             nodes,
-            page_info,
+            has_next_page: page.has_next_page,
+            has_previous_page: page.has_previous_page,
             counted,
         }
     }
@@ -82,7 +78,7 @@ impl<N: OutputType + Row + Clone> Connection<N>
 where
     Edge<N>: OutputType,
 {
-    // Cursors are encoded only when a client asks for edges.
+    // Cursors are encoded only when a client asks for them.
     async fn edges(&self) -> Vec<Edge<N>> {
         self.keys
             .iter()
@@ -99,8 +95,13 @@ where
         Rows(&self.nodes)
     }
 
-    async fn page_info(&self) -> &PageInfo {
-        &self.page_info
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            start_cursor: self.keys.first().map(|k| k.encode()),
+            end_cursor: self.keys.last().map(|k| k.encode()),
+        }
     }
 
     /// Rows matching the filter, across all pages.

@@ -19,27 +19,23 @@ fn level(stored: &str) -> Level {
     stored.parse().unwrap_or(Level::Info)
 }
 
-/// A stored level as its GraphQL enum value, built once per level rather than per row.
-fn level_value(stored: &str) -> Value {
-    static VALUES: std::sync::LazyLock<Vec<(&'static str, Value)>> =
-        std::sync::LazyLock::new(|| {
-            Level::ALL
-                .iter()
-                .map(|l| (l.as_str(), l.to_value()))
-                .collect()
-        });
-    match VALUES.iter().find(|(name, _)| *name == stored) {
-        Some((_, value)) => value.clone(),
-        None => level(stored).to_value(),
-    }
+/// A stored level, read without `FromStr`'s aliases when it is already canonical
+/// (as every stored level is).
+fn stored_level(stored: &str) -> Level {
+    Level::ALL
+        .into_iter()
+        .find(|l| l.as_str() == stored)
+        .unwrap_or_else(|| level(stored))
 }
 
-/// A stored level's GraphQL enum name (the canonical spelling; `level_value` holds
-/// the same names as values).
-fn level_name(stored: &str) -> &'static str {
-    match Level::ALL.iter().find(|l| l.as_str() == stored) {
-        Some(l) => l.as_str(),
-        None => level(stored).as_str(),
+/// A stored level as its GraphQL enum value, built once per level rather than per row.
+fn level_value(stored: &str) -> Value {
+    static VALUES: std::sync::LazyLock<Vec<Value>> =
+        std::sync::LazyLock::new(|| Level::ALL.iter().map(|l| l.to_value()).collect());
+    let level = stored_level(stored);
+    match Level::ALL.iter().position(|l| *l == level) {
+        Some(i) => VALUES[i].clone(),
+        None => level.to_value(),
     }
 }
 
@@ -180,7 +176,8 @@ impl Row for LogEntry {
                 out.push(b'"');
             }
             1 => json::timestamp(out, Timestamp(m.timestamp)),
-            2 => json::string(out, level_name(&m.level)),
+            // GraphQL's enum names are the canonical spellings.
+            2 => json::string(out, stored_level(&m.level).as_str()),
             3 => json::string(out, &m.message),
             4 => json::optional_string(out, m.source.as_deref()),
             5 => json::stored(out, m.attributes.as_deref()),

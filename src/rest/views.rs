@@ -78,7 +78,7 @@ impl LogView<'_> {
 
 /// A page of logs as a JSON array.
 pub fn log_page(rows: &[log_entry::Model]) -> Response {
-    let mut body = Vec::with_capacity(2 + rows.len() * BYTES_PER_LOG);
+    let mut body = Vec::with_capacity(2 + rows.len() * BYTES_PER_ROW);
     body.push(b'[');
     for (i, row) in rows.iter().enumerate() {
         if i > 0 {
@@ -90,8 +90,8 @@ pub fn log_page(rows: &[log_entry::Model]) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// About one stored log with a few attributes, as JSON.
-const BYTES_PER_LOG: usize = 256;
+/// About one stored log with a few attributes (or one alert), as JSON.
+const BYTES_PER_ROW: usize = 256;
 
 /// An alert raised by a rule; repeated matches feed the same alert until it is
 /// resolved.
@@ -196,7 +196,7 @@ pub fn json_page<'a, M, V>(rows: &'a [M]) -> Response
 where
     V: Serialize + From<&'a M>,
 {
-    let mut body = Vec::with_capacity(2 + rows.len() * BYTES_PER_LOG);
+    let mut body = Vec::with_capacity(2 + rows.len() * BYTES_PER_ROW);
     let mut serializer = serde_json::Serializer::new(&mut body);
     match serializer.collect_seq(rows.iter().map(V::from)) {
         Ok(()) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),

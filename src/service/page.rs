@@ -156,14 +156,6 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    pub fn start_cursor(&self) -> Option<String> {
-        self.rows.first().map(|(k, _)| k.encode())
-    }
-
-    pub fn end_cursor(&self) -> Option<String> {
-        self.rows.last().map(|(k, _)| k.encode())
-    }
-
     pub fn into_items(self) -> Vec<T> {
         self.rows.into_iter().map(|(_, row)| row).collect()
     }
